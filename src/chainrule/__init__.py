@@ -1,0 +1,69 @@
+"""chainrule: feed-forward neural networks with explicit, vectorised back-propagation."""
+
+from . import datasets
+from .activations import ACTIVATIONS, Activation, get_activation
+from .errors import (
+    ChainruleError,
+    ConfigError,
+    ConvergenceWarning,
+    InputError,
+    ModelFileError,
+    NotDifferentiableError,
+    TrainingDivergedError,
+)
+from .gradcheck import GradcheckReport, gradcheck, numerical_gradients
+from .initializers import INITIALIZERS
+from .io import load
+from .layers import Dense
+from .losses import LOSSES, Loss, get_loss
+from .network import Network
+from .optimizers import (
+    SGD,
+    Adam,
+    Constant,
+    ExponentialDecay,
+    InverseScaling,
+    Optimizer,
+    Schedule,
+    StepDecay,
+)
+from .perceptron import Perceptron
+from .training import Callback, EarlyStopping, History
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITIALIZERS",
+    "LOSSES",
+    "SGD",
+    "Activation",
+    "Adam",
+    "Callback",
+    "ChainruleError",
+    "ConfigError",
+    "Constant",
+    "ConvergenceWarning",
+    "Dense",
+    "EarlyStopping",
+    "ExponentialDecay",
+    "GradcheckReport",
+    "History",
+    "InputError",
+    "InverseScaling",
+    "Loss",
+    "ModelFileError",
+    "Network",
+    "NotDifferentiableError",
+    "Optimizer",
+    "Perceptron",
+    "Schedule",
+    "StepDecay",
+    "TrainingDivergedError",
+    "datasets",
+    "get_activation",
+    "get_loss",
+    "gradcheck",
+    "load",
+    "numerical_gradients",
+]

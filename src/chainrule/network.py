@@ -1,0 +1,393 @@
+"""Network: a stack of Dense layers with a loss; forward propagation and back-propagation.
+
+The computation follows the lectures' data path. For layer ℓ with input h(ℓ-1):
+
+    e(ℓ) = h(ℓ-1) · W(ℓ) + b(ℓ)          excitation, shape (n, units)
+    h(ℓ) = g(ℓ)(e(ℓ))                    activation
+    δ(ℓ) = dL/de(ℓ) = dL/dh(ℓ) ⊙ g'(e(ℓ)) sensitivity
+    dL/dW(ℓ) = h(ℓ-1)ᵀ · δ(ℓ),  dL/db(ℓ) = Σ_samples δ(ℓ),  dL/dh(ℓ-1) = δ(ℓ) · W(ℓ)ᵀ
+
+All of it runs on a :class:`Workspace` of buffers preallocated for one batch size, so a training
+step allocates (almost) nothing and calls few NumPy functions per layer.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import _checks
+from .errors import ConfigError, NotDifferentiableError
+from .layers import Dense
+from .losses import Loss, get_loss
+
+# Rows evaluated at once by predict/loss, to bound memory on large inputs.
+CHUNK = 8192
+
+
+class Workspace:
+    """Buffers for one batch size n: per layer h (n, units), δ (n, units), dW, db.
+
+    ``h[ℓ]`` holds the excitation until the activation overwrites it in place; ``logits`` keeps
+    the output layer's excitation when a loss value is wanted.
+    """
+
+    def __init__(self, net: Network, n: int) -> None:
+        dtype = net.dtype
+        self.n = n
+        self.h = [np.empty((n, layer.n_out), dtype) for layer in net.layers]
+        self.delta = [np.empty((n, layer.n_out), dtype) for layer in net.layers]
+        self.logits = np.empty((n, net.n_outputs), dtype)
+        self.dW = [np.empty_like(layer.W) for layer in net.layers]
+        self.db = [None if layer.b is None else np.empty_like(layer.b) for layer in net.layers]
+        # Gradients in the same order as Network.params, for the optimizer.
+        self.grads = [g for dW, db in zip(self.dW, self.db) for g in (dW, db) if g is not None]
+
+
+class Network:
+    """A feed-forward network trained by back-propagation.
+
+    Parameters
+    ----------
+    layers : the Dense layers, input to output; each layer's n_in equals the previous n_out.
+    loss : ``"squared_error"``, ``"mse"``, ``"cross_entropy"`` (softmax output) or
+        ``"binary_cross_entropy"`` (sigmoid output).
+    dtype : ``"float32"`` (default) or ``"float64"``; every array of the network uses it.
+    seed : seeds the weight initialisation and, later, shuffling and validation splits.
+    l1, l2 : regularisation strengths; the objective adds l1·Σ|W| + (l2/2)·Σ W² over the
+        weight matrices (biases are not regularised).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> net = cr.Network([cr.Dense(2, 8, "tanh"), cr.Dense(8, 3, "softmax")],
+    ...                  loss="cross_entropy", seed=0)
+    >>> net.predict([[0.0, 1.0]]).shape
+    (1, 3)
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Dense],
+        loss: str | Loss = "squared_error",
+        *,
+        dtype: object = "float32",
+        seed: int | None = None,
+        l1: float = 0.0,
+        l2: float = 0.0,
+    ) -> None:
+        if isinstance(layers, Dense) or not isinstance(layers, Sequence) or not layers:
+            raise ConfigError("layers must be a non-empty list of cr.Dense layers")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Dense):
+                raise ConfigError(f"layers[{i}] is {type(layer).__name__}, not cr.Dense")
+        for i, (a, b) in enumerate(zip(layers, layers[1:])):
+            if a.n_out != b.n_in:
+                raise ConfigError(
+                    f"layers[{i}] has {a.n_out} outputs but layers[{i + 1}] expects "
+                    f"{b.n_in} inputs; make n_in of each layer equal n_out of the one before"
+                )
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise ConfigError(f"seed={seed!r} must be an integer or None")
+        self.layers = list(layers)
+        self.loss_fn = get_loss(loss)
+        self.loss_fn.check_output(self.layers[-1].activation.name)
+        self.dtype = _checks.as_dtype(dtype)
+        self.l1 = _checks.positive_number(l1, "l1", allow_zero=True)
+        self.l2 = _checks.positive_number(l2, "l2", allow_zero=True)
+        self.seed = None if seed is None else int(seed)
+        self.rng = np.random.default_rng(seed)
+        for layer in self.layers:
+            layer.build(self.rng, self.dtype)
+        self._workspaces: dict[int, Workspace] = {}
+        self.metadata: dict = {}  # JSON-ready notes saved with the model (labels, scaling, …)
+
+    # ------------------------------------------------------------------ description
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].n_out
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        """Every parameter array, layer by layer: W(1), b(1), W(2), …"""
+        return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def n_params(self) -> int:
+        return sum(layer.n_params for layer in self.layers)
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.loss_fn.classification
+
+    def config(self) -> dict:
+        """JSON-ready description of the architecture (no weights)."""
+        return {
+            "layers": [layer.config() for layer in self.layers],
+            "loss": self.loss_fn.name,
+            "dtype": self.dtype.name,
+            "seed": self.seed,
+            "l1": self.l1,
+            "l2": self.l2,
+        }
+
+    def summary(self) -> str:
+        """A table of the layers: shapes, activations and parameter counts."""
+        rows = [("layer", "shape", "activation", "params")]
+        for i, layer in enumerate(self.layers):
+            bias = "" if layer.has_bias else " (no bias)"
+            rows.append(
+                (
+                    f"{i}: Dense{bias}",
+                    f"{layer.n_in} -> {layer.n_out}",
+                    layer.activation.name,
+                    f"{layer.n_params:,}",
+                )
+            )
+        widths = [max(len(r[c]) for r in rows) for c in range(4)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+        rule = "-" * len(lines[0])
+        extras = f"loss: {self.loss_fn.name}   dtype: {self.dtype.name}"
+        if self.l1 or self.l2:
+            extras += f"   l1: {self.l1:g}   l2: {self.l2:g}"
+        return _Text(
+            "\n".join(
+                [lines[0], rule, *lines[1:], rule, f"total parameters: {self.n_params:,}", extras]
+            )
+        )
+
+    def __repr__(self) -> str:
+        layers = ", ".join(repr(layer) for layer in self.layers)
+        return f"Network([{layers}], loss={self.loss_fn.name!r}, dtype={self.dtype.name!r})"
+
+    # ------------------------------------------------------------------ validation
+    def check_X(self, X: object, name: str = "X") -> np.ndarray:
+        """Validate features: 2-D, finite, numeric, n_inputs columns; cast to the network dtype."""
+        return _checks.features(X, name, self.n_inputs, self.dtype)
+
+    def check_XY(self, X: object, Y: object) -> tuple[np.ndarray, np.ndarray]:
+        """Validate features and targets; Y becomes a float (n, n_outputs) target matrix."""
+        X = self.check_X(X)
+        T = self.loss_fn.targets(Y, self.n_outputs, self.dtype)
+        _checks.same_length(X, T)
+        return X, T
+
+    def check_differentiable(self) -> None:
+        for i, layer in enumerate(self.layers):
+            if not layer.activation.differentiable:
+                raise NotDifferentiableError(
+                    f"layers[{i}] uses activation={layer.activation.name!r}, whose derivative "
+                    "is zero almost everywhere, so back-propagation cannot train it; use "
+                    "'sigmoid' or 'tanh', or cr.Perceptron for a single layer of step units"
+                )
+
+    # ------------------------------------------------------------------ computation
+    def workspace(self, n: int) -> Workspace:
+        """The buffers for batch size ``n`` (created once, then reused)."""
+        ws = self._workspaces.get(n)
+        if ws is None:
+            if len(self._workspaces) >= 4:  # a few batch sizes at most (full + last partial)
+                self._workspaces.clear()
+            ws = self._workspaces[n] = Workspace(self, n)
+        return ws
+
+    def forward(
+        self,
+        ws: Workspace,
+        X: np.ndarray,
+        *,
+        keep_logits: bool = False,
+        record: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
+    ) -> np.ndarray:
+        """Forward propagation of a validated batch X (ws.n, n_inputs) into ``ws``; returns ŷ.
+
+        ``record(ℓ, e, h)``, if given, is called per layer with copies of e(ℓ) and h(ℓ).
+        """
+        h = X
+        last = len(self.layers) - 1
+        for i, (layer, buf) in enumerate(zip(self.layers, ws.h)):
+            np.matmul(h, layer.W, out=buf)
+            if layer.b is not None:
+                buf += layer.b
+            if i == last and keep_logits:
+                np.copyto(ws.logits, buf)
+            e = buf.copy() if record is not None else None
+            layer.activation.forward(buf, out=buf)
+            if record is not None:
+                record(i, e, buf.copy())
+            h = buf
+        return h
+
+    def backward(
+        self,
+        ws: Workspace,
+        X: np.ndarray,
+        T: np.ndarray,
+        scale: float = 1.0,
+        *,
+        record: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
+    ) -> None:
+        """Back-propagation after :meth:`forward` on the same batch: fills ws.dW, ws.db.
+
+        Gradients are of the mean loss over the batch (plus regularisation), times ``scale``;
+        the optimizer's learning rate is folded in here when it allows, saving a pass.
+        ``record(ℓ, dL/dh(ℓ), δ(ℓ))``, if given, is called per layer with copies.
+        """
+        layers = self.layers
+        top = len(layers) - 1
+        out = ws.h[top]
+        delta = ws.delta[top]
+        if self.loss_fn.fused:
+            self.loss_fn.gradient(out, T, scale, out=delta)
+            if record is not None:
+                record(top, None, delta.copy())
+        else:
+            self.loss_fn.gradient(out, T, scale, out=delta)
+            dh = delta.copy() if record is not None else None
+            layers[top].activation.backward(delta, out)
+            if record is not None:
+                record(top, dh, delta.copy())
+        for i in range(top, -1, -1):
+            layer = layers[i]
+            h_prev = X if i == 0 else ws.h[i - 1]
+            np.matmul(h_prev.T, delta, out=ws.dW[i])
+            if layer.b is not None:
+                np.sum(delta, axis=0, out=ws.db[i])
+            if self.l2:
+                ws.dW[i] += (scale * self.l2) * layer.W
+            if self.l1:
+                ws.dW[i] += (scale * self.l1) * np.sign(layer.W)
+            if i > 0:
+                below = ws.delta[i - 1]
+                np.matmul(delta, layer.W.T, out=below)
+                dh = below.copy() if record is not None else None
+                layers[i - 1].activation.backward(below, ws.h[i - 1])
+                if record is not None:
+                    record(i - 1, dh, below.copy())
+                delta = below
+
+    def _batches(self, n: int) -> range:
+        return range(0, n, CHUNK)
+
+    def predict(self, X: object) -> np.ndarray:
+        """Forward propagation: outputs ŷ, shape (n, n_outputs), for inputs X (n, n_inputs)."""
+        X = self.check_X(X)
+        out = np.empty((len(X), self.n_outputs), self.dtype)
+        for start in self._batches(len(X)):
+            chunk = X[start : start + CHUNK]
+            out[start : start + len(chunk)] = self.forward(self.workspace(len(chunk)), chunk)
+        return out
+
+    def predict_classes(self, X: object) -> np.ndarray:
+        """Class labels (n,): argmax of the outputs, or ŷ > 0.5 for a single sigmoid output."""
+        return self._classes(self.predict(X))
+
+    def _classes(self, out: np.ndarray) -> np.ndarray:
+        if out.shape[1] == 1:
+            threshold = 0.0 if self.layers[-1].activation.name in ("sign", "tanh") else 0.5
+            return (out[:, 0] > threshold).astype(np.int64)
+        return out.argmax(axis=1)
+
+    def _target_classes(self, T: np.ndarray) -> np.ndarray:
+        return (T[:, 0] > 0.5).astype(np.int64) if T.shape[1] == 1 else T.argmax(axis=1)
+
+    def penalty(self) -> float:
+        """The regularisation term l1·Σ|W| + (l2/2)·Σ W²."""
+        total = 0.0
+        for layer in self.layers:
+            if self.l1:
+                total += self.l1 * float(np.abs(layer.W).sum(dtype=np.float64))
+            if self.l2:
+                total += 0.5 * self.l2 * float(np.square(layer.W, dtype=np.float64).sum())
+        return total
+
+    def evaluate(self, X: np.ndarray, T: np.ndarray) -> tuple[float, float | None]:
+        """Mean loss (with regularisation) and accuracy (classifiers, else None) of checked data."""
+        total, correct = 0.0, 0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in self._batches(len(X)):
+                xb, tb = X[start : start + CHUNK], T[start : start + CHUNK]
+                ws = self.workspace(len(xb))
+                out = self.forward(ws, xb, keep_logits=True)
+                total += float(self.loss_fn.per_sample(ws.logits, out, tb).sum(dtype=np.float64))
+                if self.is_classifier:
+                    correct += int((self._classes(out) == self._target_classes(tb)).sum())
+        loss = total / len(X) + self.penalty()
+        return loss, (correct / len(X) if self.is_classifier else None)
+
+    def loss(self, X: object, Y: object) -> float:
+        """Mean loss over the samples (plus the regularisation term if l1/l2 are set)."""
+        X, T = self.check_XY(X, Y)
+        return self.evaluate(X, T)[0]
+
+    def accuracy(self, X: object, Y: object) -> float:
+        """Share of samples whose predicted class equals the target class."""
+        X, T = self.check_XY(X, Y)
+        return float((self.predict_classes(X) == self._target_classes(T)).mean())
+
+    def gradients(self, X: object, Y: object) -> list[dict[str, np.ndarray | None]]:
+        """Back-propagation: one ``{"W": dL/dW, "b": dL/db}`` per layer (b is None without bias).
+
+        The gradient is of :meth:`loss` (mean over samples plus regularisation).
+        """
+        X, T = self.check_XY(X, Y)
+        self.check_differentiable()
+        ws = Workspace(self, len(X))  # fresh buffers: the caller keeps the arrays
+        self.forward(ws, X)
+        self.backward(ws, X, T)
+        return [{"W": dW, "b": db} for dW, db in zip(ws.dW, ws.db)]
+
+    # ------------------------------------------------------------------ training, files
+    def fit(self, X: object, Y: object, **kwargs: object):
+        """Train by gradient descent; see :func:`chainrule.training.fit` for the arguments.
+
+        Returns the :class:`~chainrule.training.History` of loss and accuracy per epoch.
+        """
+        from .training import fit
+
+        return fit(self, X, Y, **kwargs)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the network to ``path`` atomically (JSON metadata + raw arrays; no pickle)."""
+        from .io import save
+
+        return save(self, path)
+
+    def copy(self) -> Network:
+        """An independent network with the same architecture and weights."""
+        clone = Network.__new__(Network)
+        clone.__dict__.update(self.__dict__)
+        clone.layers = []
+        for layer in self.layers:
+            new = Dense.__new__(Dense)
+            new.__dict__.update(layer.__dict__)
+            new.W = layer.W.copy()
+            new.b = None if layer.b is None else layer.b.copy()
+            clone.layers.append(new)
+        clone.rng = np.random.default_rng()
+        clone.rng.bit_generator.state = self.rng.bit_generator.state
+        clone._workspaces = {}
+        return clone
+
+    def astype(self, dtype: object) -> Network:
+        """A copy of the network whose weights and computation use ``dtype``."""
+        clone = self.copy()
+        clone.dtype = _checks.as_dtype(dtype)
+        for layer in clone.layers:
+            layer.W = layer.W.astype(clone.dtype)
+            layer.b = None if layer.b is None else layer.b.astype(clone.dtype)
+        return clone
+
+
+class _Text(str):
+    """A string that shows itself unquoted at the REPL (for ``net.summary()``)."""
+
+    def __repr__(self) -> str:
+        return str(self)

@@ -1,0 +1,275 @@
+"""The training loop: epochs of (mini-)batch gradient descent, History, callbacks."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _checks
+from .errors import ConfigError, InputError, TrainingDivergedError
+from .optimizers import Optimizer, get_optimizer
+
+
+@dataclass
+class History:
+    """Loss and accuracy per epoch, for the training data and the validation data.
+
+    ``loss[k]`` is the mean training loss (with regularisation) after epoch k; ``accuracy`` is
+    filled for classifiers; the ``val_`` lists are filled when validation data is used.
+    ``extra`` holds what callbacks record (e.g. per-layer gradient norms).
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    extra: dict[str, list] = field(default_factory=dict)
+    stopped_early: bool = False
+    best_epoch: int | None = None
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """The per-epoch series that have values, by name."""
+        series = {
+            "loss": self.loss,
+            "accuracy": self.accuracy,
+            "val_loss": self.val_loss,
+            "val_accuracy": self.val_accuracy,
+            "lr": self.lr,
+        }
+        return {k: v for k, v in series.items() if v}
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.as_dict().items())
+        return f"History(epochs={self.epochs}, {last})"
+
+
+class Callback:
+    """Hooks called by :func:`fit`. Return True from :meth:`on_epoch_end` to stop training."""
+
+    def on_train_begin(self, net, history: History) -> None:
+        pass
+
+    def on_epoch_end(self, net, epoch: int, logs: dict[str, float]) -> bool | None:
+        return None
+
+    def on_train_end(self, net, history: History) -> None:
+        pass
+
+
+class EarlyStopping(Callback):
+    """Stop when the monitored loss has not improved by ``min_delta`` for ``patience`` epochs.
+
+    ``monitor`` defaults to ``"val_loss"`` when there is validation data, else ``"loss"``. With
+    ``restore_best`` the network ends with the weights of its best epoch.
+    """
+
+    def __init__(
+        self,
+        patience: int = 10,
+        min_delta: float = 1e-4,
+        monitor: str | None = None,
+        restore_best: bool = True,
+    ) -> None:
+        self.patience = _checks.positive_int(patience, "patience")
+        self.min_delta = _checks.positive_number(min_delta, "min_delta", allow_zero=True)
+        if monitor is not None:
+            _checks.choice(monitor, "monitor", ["loss", "val_loss"])
+        self.monitor = monitor
+        self.restore_best = restore_best
+
+    def on_train_begin(self, net, history):
+        self.best = math.inf
+        self.best_epoch = None
+        self.best_params: list[np.ndarray] | None = None
+        self.wait = 0
+        self.history = history
+
+    def on_epoch_end(self, net, epoch, logs):
+        key = self.monitor or ("val_loss" if "val_loss" in logs else "loss")
+        if key not in logs:
+            raise ConfigError(f"EarlyStopping monitor={key!r} needs validation data")
+        value = logs[key]
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best:
+                self.best_params = [p.copy() for p in net.params]
+            return None
+        self.wait += 1
+        return self.wait >= self.patience
+
+    def on_train_end(self, net, history):
+        history.best_epoch = self.best_epoch
+        if self.restore_best and self.best_params is not None:
+            for p, best in zip(net.params, self.best_params):
+                p[...] = best
+
+
+class _FunctionCallback(Callback):
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+
+    def on_epoch_end(self, net, epoch, logs):
+        return self.fn(net, epoch, logs)
+
+
+def _split(X, T, fraction, rng):
+    """Hold out ``fraction`` of the samples (at random, from the network's rng)."""
+    n_val = int(round(len(X) * fraction))
+    if n_val < 1 or n_val >= len(X):
+        raise InputError(
+            f"validation_split={fraction} leaves {n_val} validation and {len(X) - n_val} "
+            "training samples; both need at least one (use more data or another fraction)"
+        )
+    perm = rng.permutation(len(X))
+    val, train = perm[:n_val], perm[n_val:]
+    return X[train], T[train], X[val], T[val]
+
+
+def fit(
+    net,
+    X: object,
+    Y: object,
+    *,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    optimizer: Optimizer | str | None = None,
+    validation_split: float = 0.0,
+    validation_data: tuple[object, object] | None = None,
+    early_stopping: bool | EarlyStopping = False,
+    shuffle: bool = True,
+    callbacks: Sequence[Callback | Callable] = (),
+) -> History:
+    """Train ``net`` on (X, Y) by gradient descent.
+
+    Parameters
+    ----------
+    X : array (n, n_inputs).
+    Y : targets: (n, n_outputs); class labels (n,) or one-hot rows for cross_entropy.
+    epochs : passes over the training data.
+    batch_size : samples per step; None = full batch (gradient descent), 1 = one sample at a
+        time (stochastic), else mini-batches. The last batch of an epoch may be smaller.
+    optimizer : ``cr.SGD(...)``, ``cr.Adam(...)`` or a name (``"sgd"``, ``"momentum"``,
+        ``"nesterov"``, ``"adam"``); default ``SGD(lr=0.01)``.
+    validation_split : fraction of (X, Y) held out, drawn with the network's seeded rng.
+    validation_data : explicit (X_val, Y_val) instead of a split.
+    early_stopping : True for ``EarlyStopping()`` (patience 10, best weights restored) or an
+        instance.
+    shuffle : reshuffle the training samples every epoch (mini-batch modes).
+    callbacks : :class:`Callback` objects or functions ``f(net, epoch, logs) -> stop?``.
+
+    Returns
+    -------
+    History of the mean loss and accuracy after each epoch.
+
+    Raises
+    ------
+    TrainingDivergedError : the loss became NaN/inf; the network keeps the weights it had at the
+        start of that epoch (its last finite loss), and the error carries the history.
+    """
+    X, T = net.check_XY(X, Y)
+    net.check_differentiable()
+    epochs = _checks.positive_int(epochs, "epochs")
+    batch_size = _checks.positive_int(batch_size, "batch_size", allow_none=True)
+    validation_split = _checks.fraction(validation_split, "validation_split")
+    if validation_data is not None and validation_split:
+        raise ConfigError("pass validation_split or validation_data, not both")
+    opt = get_optimizer(optimizer)
+    if opt.owner is not net:  # velocities/moments belong to one network's parameters
+        opt.reset()
+        opt.owner = net
+    if not isinstance(shuffle, bool):
+        raise ConfigError(f"shuffle={shuffle!r} must be True or False")
+
+    if validation_data is not None:
+        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+            raise ConfigError("validation_data must be a pair (X_val, Y_val)")
+        Xv = net.check_X(validation_data[0], "validation_data[0]")
+        Tv = net.loss_fn.targets(validation_data[1], net.n_outputs, net.dtype, "validation_data[1]")
+        _checks.same_length(Xv, Tv, "validation_data[0]", "validation_data[1]")
+    elif validation_split:
+        X, T, Xv, Tv = _split(X, T, validation_split, net.rng)
+    else:
+        Xv = Tv = None
+
+    hooks: list[Callback] = [
+        c if isinstance(c, Callback) else _FunctionCallback(c) for c in callbacks
+    ]
+    for c in callbacks:
+        if not (isinstance(c, Callback) or callable(c)):
+            raise ConfigError(f"callbacks holds {c!r}, which is neither a Callback nor callable")
+    if early_stopping is True:
+        hooks.append(EarlyStopping())
+    elif isinstance(early_stopping, EarlyStopping):
+        hooks.append(early_stopping)
+    elif early_stopping is not False:
+        raise ConfigError("early_stopping must be True, False or a cr.EarlyStopping")
+
+    n = len(X)
+    bs = n if batch_size is None else min(batch_size, n)
+    params = net.params
+    snapshot = [p.copy() for p in params]  # last weights with a finite loss
+    # Shuffled copies are gathered into fixed buffers so each batch is a contiguous view.
+    mixing = shuffle and bs < n
+    Xs = np.empty_like(X) if mixing else X
+    Ts = np.empty_like(T) if mixing else T
+
+    history = History()
+    for hook in hooks:
+        hook.on_train_begin(net, history)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(epochs):
+            opt.epoch = epoch
+            scale = opt.grad_scale
+            if mixing:
+                perm = net.rng.permutation(n)
+                np.take(X, perm, axis=0, out=Xs)
+                np.take(T, perm, axis=0, out=Ts)
+            for start in range(0, n, bs):
+                xb = Xs[start : start + bs]
+                ws = net.workspace(len(xb))
+                net.forward(ws, xb)
+                net.backward(ws, xb, Ts[start : start + bs], scale)
+                opt.step(params, ws.grads)
+
+            loss, acc = net.evaluate(X, T)
+            if not math.isfinite(loss):
+                for p, saved in zip(params, snapshot):
+                    p[...] = saved
+                raise TrainingDivergedError(
+                    f"training diverged at epoch {epoch + 1}: the loss became {loss}; the "
+                    f"network keeps its weights from before that epoch. Lower the learning "
+                    f"rate (now {opt.current_lr:g}) or standardise the inputs",
+                    history,
+                )
+            for p, saved in zip(params, snapshot):
+                np.copyto(saved, p)
+            logs = {"loss": loss}
+            history.loss.append(loss)
+            history.lr.append(opt.current_lr)
+            if acc is not None:
+                history.accuracy.append(acc)
+                logs["accuracy"] = acc
+            if Xv is not None:
+                val_loss, val_acc = net.evaluate(Xv, Tv)
+                history.val_loss.append(val_loss)
+                logs["val_loss"] = val_loss
+                if val_acc is not None:
+                    history.val_accuracy.append(val_acc)
+                    logs["val_accuracy"] = val_acc
+            stop = False
+            for hook in hooks:
+                stop = bool(hook.on_epoch_end(net, epoch, logs)) or stop
+            if stop:
+                history.stopped_early = True
+                break
+    for hook in hooks:
+        hook.on_train_end(net, history)
+    return history
