@@ -20,9 +20,10 @@ def main() -> int:
         X, y, epochs=300, batch_size=32, optimizer=cr.Adam(0.01), validation_split=0.2
     )
     for epoch in range(0, history.epochs, 50):
+        val_loss, val_acc = history.val_loss[epoch], history.val_accuracy[epoch]
         print(
             f"epoch {epoch + 1:4d}  loss {history.loss[epoch]:.4f}  "
-            f"val_loss {history.val_loss[epoch]:.4f}  val_accuracy {history.val_accuracy[epoch]:.3f}"
+            f"val_loss {val_loss:.4f}  val_accuracy {val_acc:.3f}"
         )
     print(f"final validation accuracy on the 3-class spiral: {history.val_accuracy[-1]:.3f}")
     return 0
