@@ -269,3 +269,44 @@ def test_activation_forward_values():
     for name, values in expect.items():
         out = cr.get_activation(name).forward(e.copy())
         np.testing.assert_allclose(out[0], values, rtol=1e-12)
+
+
+def test_sample_weights_equal_duplicated_samples(rng):
+    X, y = rng.normal(size=(12, 3)), rng.integers(0, 3, 12)
+    w = rng.integers(0, 4, 12)
+    w[0] = 1
+    net = cr.Network(
+        [cr.Dense(3, 4, "tanh"), cr.Dense(4, 3, "softmax")],
+        loss="cross_entropy",
+        dtype="float64",
+        seed=0,
+    )
+    Xd, yd = np.repeat(X, w, axis=0), np.repeat(y, w)
+    assert net.loss(X, y, sample_weight=w) == pytest.approx(net.loss(Xd, yd), rel=1e-12)
+    assert net.accuracy(X, y, sample_weight=w) == pytest.approx(net.accuracy(Xd, yd))
+    for a, b in zip(net.gradients(X, y, sample_weight=w), net.gradients(Xd, yd)):
+        np.testing.assert_allclose(a["W"], b["W"], rtol=1e-10, atol=1e-14)
+    dup = net.copy()
+    h1 = net.fit(X, y, epochs=5, sample_weight=w, optimizer=cr.SGD(0.5))
+    h2 = dup.fit(Xd, yd, epochs=5, optimizer=cr.SGD(0.5))
+    np.testing.assert_allclose(h1.loss, h2.loss, rtol=1e-10)
+    for a, b in zip(net.params, dup.params):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+
+
+def test_sample_weight_is_validated(rng):
+    net = cr.Network([cr.Dense(3, 1)], loss="mse")
+    X, Y = rng.normal(size=(4, 3)), rng.normal(size=4)
+    for bad, message in [
+        ([1, 2], "4 numbers"),
+        ([1, -1, 1, 1], ">= 0"),
+        ([0, 0, 0, 0], "positive"),
+        ([1, np.nan, 1, 1], "NaN"),
+    ]:
+        with pytest.raises(cr.InputError, match=message):
+            net.fit(X, Y, epochs=1, sample_weight=bad)
+    # Mini-batches with weights train and shuffle the weights with the samples.
+    history = net.fit(
+        X, Y, epochs=3, batch_size=2, sample_weight=[1, 2, 3, 4], validation_split=0.25
+    )
+    assert len(history.val_loss) == 3

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _checks
-from .errors import ConfigError, NotDifferentiableError
+from .errors import ConfigError, InputError, NotDifferentiableError
 from .layers import Dense
 from .losses import Loss, get_loss
 
@@ -232,24 +232,27 @@ class Network:
         T: np.ndarray,
         scale: float = 1.0,
         *,
+        weights: np.ndarray | None = None,
         record: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
     ) -> None:
         """Back-propagation after :meth:`forward` on the same batch: fills ws.dW, ws.db.
 
         Gradients are of the mean loss over the batch (plus regularisation), times ``scale``;
         the optimizer's learning rate is folded in here when it allows, saving a pass.
+        ``weights`` (n,), if given, weighs each sample's loss (normalised to mean 1 by the caller).
         ``record(ℓ, dL/dh(ℓ), δ(ℓ))``, if given, is called per layer with copies.
         """
         layers = self.layers
         top = len(layers) - 1
         out = ws.h[top]
         delta = ws.delta[top]
+        self.loss_fn.gradient(out, T, scale, out=delta)
+        if weights is not None:
+            delta *= weights[:, None]
         if self.loss_fn.fused:
-            self.loss_fn.gradient(out, T, scale, out=delta)
             if record is not None:
                 record(top, None, delta.copy())
         else:
-            self.loss_fn.gradient(out, T, scale, out=delta)
             dh = delta.copy() if record is not None else None
             layers[top].activation.backward(delta, out)
             if record is not None:
@@ -308,40 +311,79 @@ class Network:
                 total += 0.5 * self.l2 * float(np.square(layer.W, dtype=np.float64).sum())
         return total
 
-    def evaluate(self, X: np.ndarray, T: np.ndarray) -> tuple[float, float | None]:
-        """Mean loss (with regularisation) and accuracy (classifiers, else None) of checked data."""
-        total, correct = 0.0, 0
+    def evaluate(
+        self, X: np.ndarray, T: np.ndarray, weights: np.ndarray | None = None
+    ) -> tuple[float, float | None]:
+        """Mean loss (with regularisation) and accuracy (classifiers, else None) of checked data.
+
+        ``weights`` (n,), if given, makes both weighted means.
+        """
+        total, correct = 0.0, 0.0
         with np.errstate(over="ignore", invalid="ignore"):
             for start in self._batches(len(X)):
                 xb, tb = X[start : start + CHUNK], T[start : start + CHUNK]
                 ws = self.workspace(len(xb))
                 out = self.forward(ws, xb, keep_logits=True)
-                total += float(self.loss_fn.per_sample(ws.logits, out, tb).sum(dtype=np.float64))
-                if self.is_classifier:
-                    correct += int((self._classes(out) == self._target_classes(tb)).sum())
-        loss = total / len(X) + self.penalty()
-        return loss, (correct / len(X) if self.is_classifier else None)
+                losses = self.loss_fn.per_sample(ws.logits, out, tb)
+                hits = (
+                    self._classes(out) == self._target_classes(tb) if self.is_classifier else None
+                )
+                if weights is not None:
+                    wb = weights[start : start + CHUNK]
+                    losses = losses * wb
+                    hits = None if hits is None else hits * wb
+                total += float(losses.sum(dtype=np.float64))
+                if hits is not None:
+                    correct += float(hits.sum(dtype=np.float64))
+        count = len(X) if weights is None else float(weights.sum(dtype=np.float64))
+        loss = total / count + self.penalty()
+        return loss, (correct / count if self.is_classifier else None)
 
-    def loss(self, X: object, Y: object) -> float:
-        """Mean loss over the samples (plus the regularisation term if l1/l2 are set)."""
+    def check_weights(self, sample_weight: object, n: int) -> np.ndarray | None:
+        """Validate per-sample weights (n,) >= 0 with a positive sum; return them normalised to
+        mean 1 (so the weighted loss is a weighted mean), or None when not given."""
+        if sample_weight is None:
+            return None
+        w = np.asarray(sample_weight)
+        if w.dtype.kind not in "biuf" or w.shape != (n,):
+            raise InputError(
+                f"sample_weight must be {n} numbers, one per sample; got shape {w.shape} "
+                f"and dtype {w.dtype}"
+            )
+        _checks.finite_check(w, "sample_weight")
+        if (w < 0).any() or w.sum() <= 0:
+            raise InputError("sample_weight must be >= 0 with a positive sum")
+        w = w.astype(np.float64)
+        return (w * (n / w.sum())).astype(self.dtype)
+
+    def loss(self, X: object, Y: object, sample_weight: object = None) -> float:
+        """Mean loss over the samples (plus the regularisation term if l1/l2 are set).
+
+        With ``sample_weight`` (n,), the weighted mean Σ wᵢ Lᵢ / Σ wᵢ.
+        """
         X, T = self.check_XY(X, Y)
-        return self.evaluate(X, T)[0]
+        return self.evaluate(X, T, self.check_weights(sample_weight, len(X)))[0]
 
-    def accuracy(self, X: object, Y: object) -> float:
-        """Share of samples whose predicted class equals the target class."""
+    def accuracy(self, X: object, Y: object, sample_weight: object = None) -> float:
+        """Share of samples whose predicted class equals the target class (weighted if given)."""
         X, T = self.check_XY(X, Y)
-        return float((self.predict_classes(X) == self._target_classes(T)).mean())
+        hits = self.predict_classes(X) == self._target_classes(T)
+        weights = self.check_weights(sample_weight, len(X))
+        return float(np.average(hits, weights=weights))
 
-    def gradients(self, X: object, Y: object) -> list[dict[str, np.ndarray | None]]:
+    def gradients(
+        self, X: object, Y: object, sample_weight: object = None
+    ) -> list[dict[str, np.ndarray | None]]:
         """Back-propagation: one ``{"W": dL/dW, "b": dL/db}`` per layer (b is None without bias).
 
         The gradient is of :meth:`loss` (mean over samples plus regularisation).
         """
         X, T = self.check_XY(X, Y)
+        weights = self.check_weights(sample_weight, len(X))
         self.check_differentiable()
         ws = Workspace(self, len(X))  # fresh buffers: the caller keeps the arrays
         self.forward(ws, X)
-        self.backward(ws, X, T)
+        self.backward(ws, X, T, weights=weights)
         return [{"W": dW, "b": db} for dW, db in zip(ws.dW, ws.db)]
 
     # ------------------------------------------------------------------ training, files

@@ -120,7 +120,7 @@ class _FunctionCallback(Callback):
         return self.fn(net, epoch, logs)
 
 
-def _split(X, T, fraction, rng):
+def _split(X, T, weights, fraction, rng):
     """Hold out ``fraction`` of the samples (at random, from the network's rng)."""
     n_val = int(round(len(X) * fraction))
     if n_val < 1 or n_val >= len(X):
@@ -130,7 +130,9 @@ def _split(X, T, fraction, rng):
         )
     perm = rng.permutation(len(X))
     val, train = perm[:n_val], perm[n_val:]
-    return X[train], T[train], X[val], T[val]
+    if weights is not None:  # renormalise the training part to mean 1
+        weights = weights[train] * (len(train) / weights[train].sum())
+    return X[train], T[train], X[val], T[val], weights
 
 
 def fit(
@@ -146,6 +148,7 @@ def fit(
     early_stopping: bool | EarlyStopping = False,
     shuffle: bool = True,
     callbacks: Sequence[Callback | Callable] = (),
+    sample_weight: object = None,
 ) -> History:
     """Train ``net`` on (X, Y) by gradient descent.
 
@@ -164,6 +167,7 @@ def fit(
         instance.
     shuffle : reshuffle the training samples every epoch (mini-batch modes).
     callbacks : :class:`Callback` objects or functions ``f(net, epoch, logs) -> stop?``.
+    sample_weight : (n,) weights >= 0; the loss becomes the weighted mean Σ wᵢ Lᵢ / Σ wᵢ.
 
     Returns
     -------
@@ -175,6 +179,7 @@ def fit(
         start of that epoch (its last finite loss), and the error carries the history.
     """
     X, T = net.check_XY(X, Y)
+    weights = net.check_weights(sample_weight, len(X))
     net.check_differentiable()
     epochs = _checks.positive_int(epochs, "epochs")
     batch_size = _checks.positive_int(batch_size, "batch_size", allow_none=True)
@@ -195,7 +200,7 @@ def fit(
         Tv = net.loss_fn.targets(validation_data[1], net.n_outputs, net.dtype, "validation_data[1]")
         _checks.same_length(Xv, Tv, "validation_data[0]", "validation_data[1]")
     elif validation_split:
-        X, T, Xv, Tv = _split(X, T, validation_split, net.rng)
+        X, T, Xv, Tv, weights = _split(X, T, weights, validation_split, net.rng)
     else:
         Xv = Tv = None
 
@@ -220,6 +225,7 @@ def fit(
     mixing = shuffle and bs < n
     Xs = np.empty_like(X) if mixing else X
     Ts = np.empty_like(T) if mixing else T
+    Ws = np.empty_like(weights) if mixing and weights is not None else weights
 
     history = History()
     for hook in hooks:
@@ -232,14 +238,17 @@ def fit(
                 perm = net.rng.permutation(n)
                 np.take(X, perm, axis=0, out=Xs)
                 np.take(T, perm, axis=0, out=Ts)
+                if weights is not None:
+                    np.take(weights, perm, out=Ws)
             for start in range(0, n, bs):
                 xb = Xs[start : start + bs]
+                wb = None if Ws is None else Ws[start : start + bs]
                 ws = net.workspace(len(xb))
                 net.forward(ws, xb)
-                net.backward(ws, xb, Ts[start : start + bs], scale)
+                net.backward(ws, xb, Ts[start : start + bs], scale, weights=wb)
                 opt.step(params, ws.grads)
 
-            loss, acc = net.evaluate(X, T)
+            loss, acc = net.evaluate(X, T, weights)
             if not math.isfinite(loss):
                 for p, saved in zip(params, snapshot):
                     p[...] = saved
