@@ -157,12 +157,45 @@ def test_validation_split_and_history(data):
     assert "epochs=5" in repr(history)
 
 
-def test_validation_data_is_measured(data):
+def test_validation_data_is_measured_at_epoch_end(data):
     X, y = data
     net = moons_net()
     history = net.fit(X[:200], y[:200], epochs=3, validation_data=(X[200:], y[200:]))
     assert history.val_loss[-1] == pytest.approx(net.loss(X[200:], y[200:]), rel=1e-6)
-    assert history.loss[-1] == pytest.approx(net.loss(X[:200], y[:200]), rel=1e-6)
+    assert history.val_accuracy[-1] == net.accuracy(X[200:], y[200:])
+
+
+def test_full_batch_history_is_the_loss_at_each_epoch_start(data):
+    X, y = data
+    net = moons_net().astype("float64")
+    before = net.loss(X, y)
+    ends = []
+    history = net.fit(
+        X,
+        y,
+        epochs=4,
+        optimizer=cr.SGD(0.5),
+        callbacks=[lambda n, e, logs: ends.append(n.loss(X, y))],
+    )
+    assert history.loss == pytest.approx([before, *ends[:-1]], rel=1e-10)
+
+
+def test_minibatch_history_is_the_mean_of_what_each_step_saw(data):
+    X, y = data
+    X, y = X[:100], y[:100]
+    net = moons_net(l2=0.01).astype("float64")
+    ref = net.copy()
+    seen = []
+    for start in range(0, 100, 32):  # shuffle=False: batches in order, last one of 4
+        xb, yb = X[start : start + 32], y[start : start + 32]
+        seen.append((ref.loss(xb, yb) - ref.penalty()) * len(xb))
+        grads = ref.gradients(xb, yb)
+        for p, g in zip(ref.params, [a for layer in grads for a in (layer["W"], layer["b"])]):
+            p -= 0.3 * g
+    history = net.fit(X, y, epochs=1, batch_size=32, shuffle=False, optimizer=cr.SGD(0.3))
+    assert history.loss[0] == pytest.approx(sum(seen) / 100 + ref.penalty(), rel=1e-10)
+    for a, b in zip(net.params, ref.params):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
 def test_early_stopping_restores_the_best_weights(data):

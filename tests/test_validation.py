@@ -180,12 +180,13 @@ def test_bad_sizes_and_seed():
         cr.Network([cr.Dense(2, 2)], l2=-1)
 
 
-def test_divergence_stops_with_last_finite_weights():
+@pytest.mark.parametrize("batch_size", [None, 10])
+def test_divergence_stops_with_last_finite_weights(batch_size):
     rng = np.random.default_rng(0)
     Xr = rng.normal(size=(50, 2)) * 100
     Yr = Xr @ [[3.0], [-2.0]]
     net = cr.Network([cr.Dense(2, 8, "relu"), cr.Dense(8, 1)], loss="mse", seed=0)
-    seen = []
+    seen = [[p.copy() for p in net.params]]  # the weights at the start of every epoch
     with pytest.raises(
         cr.TrainingDivergedError, match="diverged at epoch .*Lower the learning rate"
     ) as info:
@@ -193,16 +194,27 @@ def test_divergence_stops_with_last_finite_weights():
             Xr,
             Yr,
             epochs=100,
+            batch_size=batch_size,
             optimizer=cr.SGD(lr=1.0),
             callbacks=[lambda n, e, logs: seen.append([p.copy() for p in n.params])],
         )
-    assert all(np.isfinite(p).all() for p in net.params)
-    assert np.isfinite(net.loss(Xr, Yr))
     history = info.value.history
     assert all(np.isfinite(history.loss))
-    if seen:  # the weights kept are those of the last epoch that ended with a finite loss
-        for kept, last in zip(net.params, seen[-1]):
-            assert np.array_equal(kept, last)
+    failed_epoch = len(history.loss)  # 0-based index of the epoch whose loss was not finite
+    assert f"at epoch {failed_epoch + 1}" in str(info.value)
+    # Kept: the newest epoch-start weights (at most two back) whose loss is finite.
+    candidates = seen[max(0, failed_epoch - 1) : failed_epoch + 1][::-1]
+    finite = []
+    for weights in candidates:
+        probe = net.copy()
+        for p, w in zip(probe.params, weights):
+            p[...] = w
+        finite.append(np.isfinite(probe.loss(Xr, Yr)))
+    assert any(finite)
+    expected = candidates[finite.index(True)]
+    for kept, want in zip(net.params, expected):
+        assert np.array_equal(kept, want)
+    assert np.isfinite(net.loss(Xr, Yr))
 
 
 def test_not_differentiable_in_hidden_layer():

@@ -28,9 +28,11 @@ def test_mirabello_single_neuron_example():
     assert grad == pytest.approx((y_hat - 0.1) * y_hat * (1 - y_hat) * np.array([0.50, 0.51]))
     assert grad == pytest.approx([0.0595, 0.0607], abs=1e-3)
     history = net.fit(x, y, epochs=1, optimizer=cr.SGD(lr=1.0))
+    assert history.loss[0] == pytest.approx(0.122, abs=1e-3)  # seen before the update
     assert net.layers[0].W[:, 0] == pytest.approx([0.290, 0.339], abs=1e-3)
     assert net.predict(x)[0, 0] == pytest.approx(0.579, abs=1e-3)
-    assert history.loss[0] < 0.122  # the error has gone down
+    assert net.loss(x, y) < 0.1218  # the error has gone down (½(0.579 - 0.1)² ≈ 0.1147)
+    assert net.loss(x, y) == pytest.approx(0.5 * (0.579 - 0.1) ** 2, abs=1e-3)
 
 
 @pytest.mark.parametrize(

@@ -29,22 +29,37 @@ CHUNK = 8192
 
 
 class Workspace:
-    """Buffers for one batch size n: per layer h (n, units), δ (n, units), dW, db.
+    """Buffers for one batch size n.
 
-    ``h[ℓ]`` holds the excitation until the activation overwrites it in place; ``logits`` keeps
-    the output layer's excitation when a loss value is wanted.
+    ``xbuf`` (n, n_inputs [+1]) holds the input of layer 0 and ``h[ℓ]`` (n, units [+1]) the
+    output of layer ℓ, each with a trailing column of ones when the next layer has a bias (see
+    :mod:`chainrule.layers`); ``hv[ℓ]`` is the activation h(ℓ) itself, a view without that
+    column. Each ``hv[ℓ]`` holds the excitation e(ℓ) until the activation overwrites it in place.
+    ``delta[ℓ]`` (n, units) holds dL/dh(ℓ) and then δ(ℓ); ``dW[ℓ]`` is shaped like ``Wb`` and
+    gets [dL/dW; dL/db]. ``logits`` keeps the output excitation when a loss value is wanted.
     """
 
     def __init__(self, net: Network, n: int) -> None:
-        dtype = net.dtype
+        dtype, layers = net.dtype, net.layers
         self.n = n
-        self.h = [np.empty((n, layer.n_out), dtype) for layer in net.layers]
-        self.delta = [np.empty((n, layer.n_out), dtype) for layer in net.layers]
+        self.xbuf = _with_ones(n, net.n_inputs, layers[0].has_bias, dtype)
+        self.x = self.xbuf  # the input of the last forward pass (xbuf, or the caller's array)
+        self.h = [
+            _with_ones(n, layer.n_out, i + 1 < len(layers) and layers[i + 1].has_bias, dtype)
+            for i, layer in enumerate(layers)
+        ]
+        self.hv = [h[:, : layer.n_out] for h, layer in zip(self.h, layers)]
+        self.delta = [np.empty((n, layer.n_out), dtype) for layer in layers]
         self.logits = np.empty((n, net.n_outputs), dtype)
-        self.dW = [np.empty_like(layer.W) for layer in net.layers]
-        self.db = [None if layer.b is None else np.empty_like(layer.b) for layer in net.layers]
-        # Gradients in the same order as Network.params, for the optimizer.
-        self.grads = [g for dW, db in zip(self.dW, self.db) for g in (dW, db) if g is not None]
+        self.dW = [np.empty_like(layer.Wb) for layer in layers]
+        self.grads = self.dW  # in the order of Network.blocks, for the optimizer
+
+
+def _with_ones(n: int, units: int, ones: bool, dtype: np.dtype) -> np.ndarray:
+    buf = np.empty((n, units + ones), dtype)
+    if ones:
+        buf[:, units] = 1
+    return buf
 
 
 class Network:
@@ -116,8 +131,13 @@ class Network:
 
     @property
     def params(self) -> list[np.ndarray]:
-        """Every parameter array, layer by layer: W(1), b(1), W(2), …"""
+        """Every parameter array, layer by layer: W(1), b(1), W(2), … (writable views)."""
         return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def blocks(self) -> list[np.ndarray]:
+        """Each layer's parameter block Wb = [W; b]: what optimizers update."""
+        return [layer.Wb for layer in self.layers]
 
     @property
     def n_params(self) -> int:
@@ -208,22 +228,29 @@ class Network:
     ) -> np.ndarray:
         """Forward propagation of a validated batch X (ws.n, n_inputs) into ``ws``; returns ŷ.
 
-        ``record(ℓ, e, h)``, if given, is called per layer with copies of e(ℓ) and h(ℓ).
+        ``X`` may already carry the column of ones (e.g. ``ws.xbuf``, filled by the training
+        loop). ``record(ℓ, e, h)``, if given, is called per layer with copies of e(ℓ) and h(ℓ).
         """
-        h = X
-        last = len(self.layers) - 1
-        for i, (layer, buf) in enumerate(zip(self.layers, ws.h)):
-            np.matmul(h, layer.W, out=buf)
-            if layer.b is not None:
-                buf += layer.b
-            if i == last and keep_logits:
-                np.copyto(ws.logits, buf)
-            e = buf.copy() if record is not None else None
-            layer.activation.forward(buf, out=buf)
-            if record is not None:
-                record(i, e, buf.copy())
-            h = buf
-        return h
+        x = ws.xbuf
+        if X.shape[1] == x.shape[1]:  # no bias, or the ones are there: use X as it is
+            x = X
+        else:
+            np.copyto(x[:, :-1], X)
+        ws.x = x
+        top = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            out = ws.hv[i]
+            np.matmul(x, layer.Wb, out=out)  # e = [h, 1]·[W; b]
+            if i == top and keep_logits:
+                np.copyto(ws.logits, out)
+            if record is None:
+                layer.activation.forward(out, out=out)
+            else:
+                e = out.copy()
+                layer.activation.forward(out, out=out)
+                record(i, e, out.copy())
+            x = ws.h[i]
+        return ws.hv[top]
 
     def backward(
         self,
@@ -235,18 +262,18 @@ class Network:
         weights: np.ndarray | None = None,
         record: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
     ) -> None:
-        """Back-propagation after :meth:`forward` on the same batch: fills ws.dW, ws.db.
+        """Back-propagation after :meth:`forward` on the same batch X: fills ``ws.dW``.
 
-        Gradients are of the mean loss over the batch (plus regularisation), times ``scale``;
-        the optimizer's learning rate is folded in here when it allows, saving a pass.
-        ``weights`` (n,), if given, weighs each sample's loss (normalised to mean 1 by the caller).
-        ``record(ℓ, dL/dh(ℓ), δ(ℓ))``, if given, is called per layer with copies.
+        ``ws.dW[ℓ]`` gets [dL/dW(ℓ); dL/db(ℓ)], the gradient of the mean loss over the batch
+        (plus regularisation) times ``scale``; the optimizer's learning rate is folded in here
+        when it allows, saving a pass. ``weights`` (n,), if given, weighs each sample's loss
+        (normalised to mean 1 by the caller). ``record(ℓ, dL/dh(ℓ), δ(ℓ))``, if given, is called
+        per layer with copies (dL/dh is None for the output of a fused loss).
         """
         layers = self.layers
         top = len(layers) - 1
-        out = ws.h[top]
         delta = ws.delta[top]
-        self.loss_fn.gradient(out, T, scale, out=delta)
+        self.loss_fn.gradient(ws.hv[top], T, scale, out=delta)
         if weights is not None:
             delta *= weights[:, None]
         if self.loss_fn.fused:
@@ -254,24 +281,22 @@ class Network:
                 record(top, None, delta.copy())
         else:
             dh = delta.copy() if record is not None else None
-            layers[top].activation.backward(delta, out)
+            layers[top].activation.backward(delta, ws.hv[top])
             if record is not None:
                 record(top, dh, delta.copy())
         for i in range(top, -1, -1):
             layer = layers[i]
-            h_prev = X if i == 0 else ws.h[i - 1]
-            np.matmul(h_prev.T, delta, out=ws.dW[i])
-            if layer.b is not None:
-                np.sum(delta, axis=0, out=ws.db[i])
+            dW = ws.dW[i]
+            np.matmul((ws.h[i - 1] if i else ws.x).T, delta, out=dW)  # [h, 1]ᵀ·δ = [dW; db]
             if self.l2:
-                ws.dW[i] += (scale * self.l2) * layer.W
+                dW[: layer.n_in] += (scale * self.l2) * layer.W
             if self.l1:
-                ws.dW[i] += (scale * self.l1) * np.sign(layer.W)
-            if i > 0:
+                dW[: layer.n_in] += (scale * self.l1) * np.sign(layer.W)
+            if i:
                 below = ws.delta[i - 1]
-                np.matmul(delta, layer.W.T, out=below)
+                np.matmul(delta, layer.W.T, out=below)  # dL/dh(ℓ-1) = δ(ℓ)·W(ℓ)ᵀ
                 dh = below.copy() if record is not None else None
-                layers[i - 1].activation.backward(below, ws.h[i - 1])
+                layers[i - 1].activation.backward(below, ws.hv[i - 1])
                 if record is not None:
                     record(i - 1, dh, below.copy())
                 delta = below
@@ -339,6 +364,21 @@ class Network:
         loss = total / count + self.penalty()
         return loss, (correct / count if self.is_classifier else None)
 
+    def epoch_metrics(
+        self, outputs: np.ndarray, T: np.ndarray, weights: np.ndarray | None = None
+    ) -> tuple[float, float | None]:
+        """Mean loss (with regularisation) and accuracy from outputs (n, k) already computed."""
+        losses = self.loss_fn.per_sample_output(outputs, T)
+        hits = (self._classes(outputs) == self._target_classes(T)) if self.is_classifier else None
+        if weights is None:
+            loss = float(losses.mean(dtype=np.float64))
+            acc = None if hits is None else float(hits.mean())
+        else:
+            total = float(weights.sum(dtype=np.float64))
+            loss = float(np.dot(losses, weights)) / total
+            acc = None if hits is None else float(np.dot(hits, weights)) / total
+        return loss + self.penalty(), acc
+
     def check_weights(self, sample_weight: object, n: int) -> np.ndarray | None:
         """Validate per-sample weights (n,) >= 0 with a positive sum; return them normalised to
         mean 1 (so the weighted loss is a weighted mean), or None when not given."""
@@ -384,7 +424,10 @@ class Network:
         ws = Workspace(self, len(X))  # fresh buffers: the caller keeps the arrays
         self.forward(ws, X)
         self.backward(ws, X, T, weights=weights)
-        return [{"W": dW, "b": db} for dW, db in zip(ws.dW, ws.db)]
+        return [
+            {"W": dW[: layer.n_in], "b": dW[layer.n_in] if layer.has_bias else None}
+            for dW, layer in zip(ws.dW, self.layers)
+        ]
 
     # ------------------------------------------------------------------ training, files
     def fit(self, X: object, Y: object, **kwargs: object):
@@ -410,8 +453,7 @@ class Network:
         for layer in self.layers:
             new = Dense.__new__(Dense)
             new.__dict__.update(layer.__dict__)
-            new.W = layer.W.copy()
-            new.b = None if layer.b is None else layer.b.copy()
+            new.Wb = layer.Wb.copy()
             clone.layers.append(new)
         clone.rng = np.random.default_rng()
         clone.rng.bit_generator.state = self.rng.bit_generator.state
@@ -423,8 +465,7 @@ class Network:
         clone = self.copy()
         clone.dtype = _checks.as_dtype(dtype)
         for layer in clone.layers:
-            layer.W = layer.W.astype(clone.dtype)
-            layer.b = None if layer.b is None else layer.b.astype(clone.dtype)
+            layer.Wb = layer.Wb.astype(clone.dtype)
         return clone
 
 

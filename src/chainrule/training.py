@@ -17,8 +17,12 @@ from .optimizers import Optimizer, get_optimizer
 class History:
     """Loss and accuracy per epoch, for the training data and the validation data.
 
-    ``loss[k]`` is the mean training loss (with regularisation) after epoch k; ``accuracy`` is
-    filled for classifiers; the ``val_`` lists are filled when validation data is used.
+    ``loss[k]`` is the mean training loss of epoch k as training saw it: each sample's loss is
+    taken from the forward pass of its own step, before that step's update (as Keras reports
+    it; it costs nothing extra). With full-batch training that is the loss of the weights at the
+    start of the epoch. Regularisation is included. ``accuracy`` is filled for classifiers; the
+    ``val_`` lists, measured on the weights at the end of each epoch, when validation data is
+    used.
     ``extra`` holds what callbacks record (e.g. per-layer gradient norms).
     """
 
@@ -135,6 +139,16 @@ def _split(X, T, weights, fraction, rng):
     return X[train], T[train], X[val], T[val], weights
 
 
+def _restore_finite(net, snapshots, X, T, weights) -> int:
+    """Restore the newest snapshot with a finite loss; returns how many epochs back it is."""
+    for back, saved in enumerate(snapshots):
+        for p, s in zip(net.blocks, saved):
+            p[...] = s
+        if math.isfinite(net.evaluate(X, T, weights)[0]):
+            return back
+    return len(snapshots) - 1
+
+
 def fit(
     net,
     X: object,
@@ -219,13 +233,21 @@ def fit(
 
     n = len(X)
     bs = n if batch_size is None else min(batch_size, n)
-    params = net.params
-    snapshot = [p.copy() for p in params]  # last weights with a finite loss
-    # Shuffled copies are gathered into fixed buffers so each batch is a contiguous view.
+    blocks = net.blocks
+    # The weights at the start of this epoch and of the one before: if the loss turns
+    # non-finite, the network goes back to the newest of them whose loss is finite.
+    snapshots = [[p.copy() for p in blocks], [p.copy() for p in blocks]]
     mixing = shuffle and bs < n
-    Xs = np.empty_like(X) if mixing else X
-    Ts = np.empty_like(T) if mixing else T
-    Ws = np.empty_like(weights) if mixing and weights is not None else weights
+    top = len(net.layers) - 1
+    n_in = net.n_inputs
+    if not mixing and net.layers[0].has_bias:
+        X = np.hstack([X, np.ones((n, 1), X.dtype)])  # batches are then plain slices
+    # The output of every step, in visiting order: the epoch's training loss and accuracy are
+    # computed from it once per epoch, as each step saw them (before its own update).
+    outputs = np.empty((n, net.n_outputs), net.dtype)
+    order = np.arange(n)
+    sizes = {min(bs, n - s) for s in range(0, n, bs)}
+    spaces = {size: net.workspace(size) for size in sizes}
 
     history = History()
     for hook in hooks:
@@ -235,30 +257,39 @@ def fit(
             opt.epoch = epoch
             scale = opt.grad_scale
             if mixing:
-                perm = net.rng.permutation(n)
-                np.take(X, perm, axis=0, out=Xs)
-                np.take(T, perm, axis=0, out=Ts)
-                if weights is not None:
-                    np.take(weights, perm, out=Ws)
+                order = net.rng.permutation(n)
             for start in range(0, n, bs):
-                xb = Xs[start : start + bs]
-                wb = None if Ws is None else Ws[start : start + bs]
-                ws = net.workspace(len(xb))
+                stop = start + bs
+                ws = spaces[min(bs, n - start)]
+                # The output layer writes straight into this step's rows of `outputs`.
+                ws.h[top] = ws.hv[top] = outputs[start:stop]
+                if mixing:
+                    idx = order[start:stop]
+                    xb = ws.xbuf
+                    np.take(X, idx, axis=0, out=xb[:, :n_in] if xb.shape[1] > n_in else xb)
+                    tb = T[idx]
+                    wb = None if weights is None else weights[idx]
+                else:
+                    xb, tb = X[start:stop], T[start:stop]
+                    wb = None if weights is None else weights[start:stop]
                 net.forward(ws, xb)
-                net.backward(ws, xb, Ts[start : start + bs], scale, weights=wb)
-                opt.step(params, ws.grads)
+                net.backward(ws, xb, tb, scale, weights=wb)
+                opt.step(blocks, ws.grads)
 
-            loss, acc = net.evaluate(X, T, weights)
+            seen_T = T[order] if mixing else T
+            seen_w = None if weights is None else (weights[order] if mixing else weights)
+            loss, acc = net.epoch_metrics(outputs, seen_T, seen_w)
             if not math.isfinite(loss):
-                for p, saved in zip(params, snapshot):
-                    p[...] = saved
+                kept = _restore_finite(net, snapshots, X[:, :n_in], T, weights)
                 raise TrainingDivergedError(
                     f"training diverged at epoch {epoch + 1}: the loss became {loss}; the "
-                    f"network keeps its weights from before that epoch. Lower the learning "
-                    f"rate (now {opt.current_lr:g}) or standardise the inputs",
+                    f"network keeps its weights from the start of epoch {epoch + 1 - kept}, "
+                    f"the last with a finite loss. Lower the learning rate (now "
+                    f"{opt.current_lr:g}) or standardise the inputs",
                     history,
                 )
-            for p, saved in zip(params, snapshot):
+            snapshots.reverse()
+            for p, saved in zip(blocks, snapshots[0]):
                 np.copyto(saved, p)
             logs = {"loss": loss}
             history.loss.append(loss)
@@ -279,6 +310,8 @@ def fit(
             if stop:
                 history.stopped_early = True
                 break
+    for ws in spaces.values():  # give the output rows back to the workspaces
+        ws.h[top] = ws.hv[top] = np.empty_like(ws.hv[top])
     for hook in hooks:
         hook.on_train_end(net, history)
     return history
