@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -38,7 +39,7 @@ def data(sizes: list[int], n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarra
     return X, y
 
 
-def median_time(step: Callable[[], object], seconds: float, warmup: int = 3) -> float:
+def median_time(step: Callable[[], object], seconds: float, warmup: int = 2) -> float:
     """Median seconds per call of ``step`` over repeats filling about ``seconds``."""
     for _ in range(warmup):
         step()
@@ -51,42 +52,46 @@ def median_time(step: Callable[[], object], seconds: float, warmup: int = 3) -> 
     return statistics.median(times)
 
 
-def chainrule_step(sizes, batch, seconds):
-    """Median µs per step of ``Network.fit`` (shuffled mini-batches, per-epoch timing)."""
-    steps = STEPS_PER_EPOCH[name_of(sizes)]
-    X, y = data(sizes, batch * steps)
-    hidden = [cr.Dense(a, b, "relu") for a, b in zip(sizes[:-2], sizes[1:-1])]
-    net = cr.Network(
-        [*hidden, cr.Dense(sizes[-2], sizes[-1], "softmax")], loss="cross_entropy", seed=0
-    )
-    opt = cr.SGD(LR)
-    stamps: list[float] = []
-    net.fit(X, y, epochs=2, batch_size=batch, optimizer=opt)  # warm-up: buffers, caches
-    epoch_guess = max(3, int(seconds / max(1e-6, _one_epoch(net, X, y, batch, opt))))
-    stamps.append(time.perf_counter())
-    net.fit(
-        X,
-        y,
-        epochs=epoch_guess,
-        batch_size=batch,
-        optimizer=opt,
-        callbacks=[lambda *_: stamps.append(time.perf_counter())],
-    )
-    per_epoch = np.diff(stamps)
-    return statistics.median(per_epoch[1:] if len(per_epoch) > 2 else per_epoch) / steps
+class Chainrule:
+    """Times ``Network.fit`` itself: shuffled mini-batches over a dataset, one epoch per stamp."""
+
+    def __init__(self, sizes: list[int], batch: int) -> None:
+        self.steps = STEPS_PER_EPOCH[name_of(sizes)]
+        self.X, self.y = data(sizes, batch * self.steps)
+        hidden = [cr.Dense(a, b, "relu") for a, b in zip(sizes[:-2], sizes[1:-1])]
+        self.net = cr.Network(
+            [*hidden, cr.Dense(sizes[-2], sizes[-1], "softmax")], loss="cross_entropy", seed=0
+        )
+        self.batch, self.opt = batch, cr.SGD(LR)
+        self.fit(2)  # warm-up: buffers, caches
+
+    def fit(self, epochs: int) -> list[float]:
+        stamps = [time.perf_counter()]
+        self.net.fit(
+            self.X,
+            self.y,
+            epochs=epochs,
+            batch_size=self.batch,
+            optimizer=self.opt,
+            callbacks=[lambda *_: stamps.append(time.perf_counter())],
+        )
+        return list(np.diff(stamps)[1:])  # the first epoch carries fit's set-up
+
+    def __call__(self, seconds: float) -> float:
+        epoch = statistics.median(self.fit(3))
+        per_epoch = self.fit(max(4, int(seconds / max(epoch, 1e-6))))
+        return statistics.median(per_epoch) / self.steps
 
 
-def _one_epoch(net, X, y, batch, opt):
-    t0 = time.perf_counter()
-    net.fit(X, y, epochs=1, batch_size=batch, optimizer=opt)
-    return time.perf_counter() - t0
+def chainrule_step(sizes, batch):
+    return Chainrule(sizes, batch)
 
 
 def name_of(sizes):
     return next(k for k, (s, _) in NETWORKS.items() if s == sizes)
 
 
-def limit_step(sizes, batch, seconds):
+def limit_step(sizes, batch):
     """Only the matrix multiplies a step needs, on preallocated arrays."""
     rng = np.random.default_rng(0)
     f32 = np.float32
@@ -102,10 +107,10 @@ def limit_step(sizes, batch, seconds):
             np.matmul(H[i + 1], W[i].T, out=dH[i])  # dY · Wᵀ
             np.matmul(H[i].T, H[i + 1], out=dW[i])  # Xᵀ · dY
 
-    return median_time(step, seconds)
+    return lambda seconds: median_time(step, seconds)
 
 
-def torch_step(sizes, batch, seconds):
+def torch_step(sizes, batch):
     import torch
 
     torch.manual_seed(0)
@@ -124,10 +129,10 @@ def torch_step(sizes, batch, seconds):
         loss.backward()
         opt.step()
 
-    return median_time(step, seconds)
+    return lambda seconds: median_time(step, seconds)
 
 
-def jax_step(sizes, batch, seconds):
+def jax_step(sizes, batch):
     import jax
     import jax.numpy as jnp
 
@@ -164,10 +169,10 @@ def jax_step(sizes, batch, seconds):
         state["p"] = update(state["p"], Xj, yj)
         jax.block_until_ready(state["p"])
 
-    return median_time(step, seconds)
+    return lambda seconds: median_time(step, seconds)
 
 
-def sklearn_step(sizes, batch, seconds):
+def sklearn_step(sizes, batch):
     import warnings
 
     from sklearn.neural_network import MLPClassifier
@@ -183,10 +188,9 @@ def sklearn_step(sizes, batch, seconds):
     )
     classes = np.arange(sizes[-1])
     y = np.arange(batch) % sizes[-1]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf.partial_fit(X, y, classes=classes)
-        return median_time(lambda: clf.partial_fit(X, y), seconds)
+    warnings.filterwarnings("ignore", module="sklearn")
+    clf.partial_fit(X, y, classes=classes)
+    return lambda seconds: median_time(lambda: clf.partial_fit(X, y), seconds)
 
 
 CONTENDERS = {
@@ -198,48 +202,60 @@ CONTENDERS = {
 }
 
 
-def run(seconds: float = 2.0, names: list[str] | None = None) -> dict:
+def run(seconds: float = 2.0, names: list[str] | None = None, rounds: int = 5) -> dict:
+    """Time every contender in ``rounds`` interleaved rounds; report medians over rounds.
+
+    Interleaving makes every contender see the same machine: a slow spell hits all of them,
+    and the per-round ratios (chainrule / peer) cancel it.
+    """
     results: dict = {
-        "machine": platform.processor() or platform.machine(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
         "numpy": np.__version__,
         "date": time.strftime("%Y-%m-%d"),
-        "unit": "us/step (median)",
+        "unit": "microseconds per training step (median over rounds)",
         "nets": {},
     }
     for name in names or list(NETWORKS):
         sizes, batch = NETWORKS[name]
-        row = {}
-        for who, fn in CONTENDERS.items():
+        timers = {}
+        for who, factory in CONTENDERS.items():
             try:
-                row[who] = fn(sizes, batch, seconds) * 1e6
+                timers[who] = factory(sizes, batch)
             except ImportError as exc:
-                row[who] = None
                 print(f"  ({who} not installed: {exc.name}; pip install 'chainrule[bench]')")
-        results["nets"][name] = row
-        print(format_row(name, row), flush=True)
+        samples: dict[str, list[float]] = {who: [] for who in timers}
+        for _ in range(rounds):
+            for who, timer in timers.items():
+                samples[who].append(timer(seconds / rounds) * 1e6)
+        row = {who: statistics.median(v) for who, v in samples.items()}
+        ratios = {
+            who: statistics.median(m / p for m, p in zip(samples["chainrule"], samples[who]))
+            for who in samples
+            if who != "chainrule"
+        }
+        results["nets"][name] = {"us_per_step": row, "chainrule_ratio": ratios}
+        print(format_row(name, row, ratios), flush=True)
     return results
 
 
-def format_row(name: str, row: dict) -> str:
+def format_row(name: str, row: dict, ratios: dict) -> str:
     cells = [f"{name:<7}"]
     for who in CONTENDERS:
         v = row.get(who)
-        cells.append(f"{who} {v:>10,.1f}" if v is not None else f"{who} {'-':>10}")
-    mine = row["chainrule"]
-    for who in ("limit", "pytorch", "jax", "sklearn"):
-        if row.get(who):
-            cells.append(f"{mine / row[who]:.2f}x {who}")
+        cells.append(f"{who} {v:>9,.1f}" if v is not None else f"{who} {'-':>9}")
+    cells += [f"{r:.2f}x {who}" for who, r in ratios.items()]
     return "  ".join(cells)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=2.0, help="sampling time per contender")
+    parser.add_argument("--seconds", type=float, default=4.0, help="sampling time per contender")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     parser.add_argument("--nets", default=",".join(NETWORKS), help="comma-separated subset")
     parser.add_argument("--json", help="write the results to this JSON file")
     args = parser.parse_args()
-    results = run(args.seconds, args.nets.split(","))
+    results = run(args.seconds, args.nets.split(","), args.rounds)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
