@@ -13,6 +13,7 @@ step allocates (almost) nothing and calls few NumPy functions per layer.
 
 from __future__ import annotations
 
+import copy
 import numbers
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,8 +52,12 @@ class Workspace:
         self.hv = [h[:, : layer.n_out] for h, layer in zip(self.h, layers)]
         self.delta = [np.empty((n, layer.n_out), dtype) for layer in layers]
         self.logits = np.empty((n, net.n_outputs), dtype)
-        self.dW = [np.empty_like(layer.Wb) for layer in layers]
-        self.grads = self.dW  # in the order of Network.blocks, for the optimizer
+        # One flat gradient vector laid out like Network.theta, and per-layer views of it.
+        self.grad = np.empty_like(net.theta)
+        self.dW, offset = [], 0
+        for layer in layers:
+            self.dW.append(self.grad[offset : offset + layer.Wb.size].reshape(layer.Wb.shape))
+            offset += layer.Wb.size
 
 
 def _with_ones(n: int, units: int, ones: bool, dtype: np.dtype) -> np.ndarray:
@@ -117,7 +122,7 @@ class Network:
         self.rng = np.random.default_rng(seed)
         for layer in self.layers:
             layer.build(self.rng, self.dtype)
-        self._workspaces: dict[int, Workspace] = {}
+        self._pack()
         self.metadata: dict = {}  # JSON-ready notes saved with the model (labels, scaling, …)
 
     # ------------------------------------------------------------------ description
@@ -136,8 +141,22 @@ class Network:
 
     @property
     def blocks(self) -> list[np.ndarray]:
-        """Each layer's parameter block Wb = [W; b]: what optimizers update."""
+        """Each layer's parameter block Wb = [W; b] (views into :attr:`theta`)."""
         return [layer.Wb for layer in self.layers]
+
+    def _pack(self) -> None:
+        """Put every layer's Wb into one flat vector ``theta`` (the blocks become views of it).
+
+        Optimizers then update all parameters with one NumPy call per operation, and a
+        compiled training kernel receives one array.
+        """
+        self.theta = np.concatenate([layer.Wb.ravel() for layer in self.layers])
+        offset = 0
+        for layer in self.layers:
+            size = layer.Wb.size
+            layer.Wb = self.theta[offset : offset + size].reshape(layer.Wb.shape)
+            offset += size
+        self._workspaces: dict[int, Workspace] = {}
 
     @property
     def n_params(self) -> int:
@@ -453,11 +472,11 @@ class Network:
         for layer in self.layers:
             new = Dense.__new__(Dense)
             new.__dict__.update(layer.__dict__)
-            new.Wb = layer.Wb.copy()
             clone.layers.append(new)
+        clone._pack()  # copies the weights into the clone's own theta
         clone.rng = np.random.default_rng()
         clone.rng.bit_generator.state = self.rng.bit_generator.state
-        clone._workspaces = {}
+        clone.metadata = copy.deepcopy(self.metadata)
         return clone
 
     def astype(self, dtype: object) -> Network:
@@ -466,6 +485,7 @@ class Network:
         clone.dtype = _checks.as_dtype(dtype)
         for layer in clone.layers:
             layer.Wb = layer.Wb.astype(clone.dtype)
+        clone._pack()
         return clone
 
 

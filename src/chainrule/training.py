@@ -142,8 +142,7 @@ def _split(X, T, weights, fraction, rng):
 def _restore_finite(net, snapshots, X, T, weights) -> int:
     """Restore the newest snapshot with a finite loss; returns how many epochs back it is."""
     for back, saved in enumerate(snapshots):
-        for p, s in zip(net.blocks, saved):
-            p[...] = s
+        net.theta[...] = saved
         if math.isfinite(net.evaluate(X, T, weights)[0]):
             return back
     return len(snapshots) - 1
@@ -233,10 +232,10 @@ def fit(
 
     n = len(X)
     bs = n if batch_size is None else min(batch_size, n)
-    blocks = net.blocks
+    theta = net.theta
     # The weights at the start of this epoch and of the one before: if the loss turns
     # non-finite, the network goes back to the newest of them whose loss is finite.
-    snapshots = [[p.copy() for p in blocks], [p.copy() for p in blocks]]
+    snapshots = [theta.copy(), theta.copy()]
     mixing = shuffle and bs < n
     top = len(net.layers) - 1
     n_in = net.n_inputs
@@ -274,7 +273,7 @@ def fit(
                     wb = None if weights is None else weights[start:stop]
                 net.forward(ws, xb)
                 net.backward(ws, xb, tb, scale, weights=wb)
-                opt.step(blocks, ws.grads)
+                opt.step([theta], [ws.grad])
 
             seen_T = T[order] if mixing else T
             seen_w = None if weights is None else (weights[order] if mixing else weights)
@@ -289,8 +288,7 @@ def fit(
                     history,
                 )
             snapshots.reverse()
-            for p, saved in zip(blocks, snapshots[0]):
-                np.copyto(saved, p)
+            np.copyto(snapshots[0], theta)
             logs = {"loss": loss}
             history.loss.append(loss)
             history.lr.append(opt.current_lr)
