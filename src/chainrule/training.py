@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _checks
+from . import _checks, _compiled
 from .errors import ConfigError, InputError, TrainingDivergedError
 from .optimizers import Optimizer, get_optimizer
 
@@ -239,7 +239,8 @@ def fit(
     mixing = shuffle and bs < n
     top = len(net.layers) - 1
     n_in = net.n_inputs
-    if not mixing and net.layers[0].has_bias:
+    compiled = _compiled.plan(net, opt, bs)  # one compiled loop per epoch, for small networks
+    if compiled is None and not mixing and net.layers[0].has_bias:
         X = np.hstack([X, np.ones((n, 1), X.dtype)])  # batches are then plain slices
     # The output of every step, in visiting order: the epoch's training loss and accuracy are
     # computed from it once per epoch, as each step saw them (before its own update).
@@ -257,7 +258,9 @@ def fit(
             scale = opt.grad_scale
             if mixing:
                 order = net.rng.permutation(n)
-            for start in range(0, n, bs):
+            if compiled is not None:
+                compiled.epoch(X, T, weights, order, bs, outputs)
+            for start in range(0, n if compiled is None else 0, bs):
                 stop = start + bs
                 ws = spaces[min(bs, n - start)]
                 # The output layer writes straight into this step's rows of `outputs`.

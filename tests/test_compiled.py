@@ -1,0 +1,92 @@
+"""The compiled epoch (Numba) against the NumPy path: same training, to rounding, float64."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import _compiled
+
+CASES = [
+    # (hidden activations, output activation, loss, optimizer factory)
+    (["tanh", "relu"], "softmax", "cross_entropy", lambda: cr.SGD(0.2)),
+    (["sigmoid"], "sigmoid", "binary_cross_entropy", lambda: cr.SGD(0.3, momentum=0.9)),
+    (
+        ["leaky_relu", "tanh"],
+        "identity",
+        "squared_error",
+        lambda: cr.SGD(0.05, momentum=0.8, nesterov=True),
+    ),
+    (["relu"], "tanh", "mse", lambda: cr.Adam(0.01)),
+    (
+        ["identity", "sigmoid"],
+        "softmax",
+        "cross_entropy",
+        lambda: cr.SGD(0.1, schedule=cr.StepDecay(2, 0.5)),
+    ),
+]
+
+
+def _train(compiled, monkeypatch, hidden, out, loss, make_opt, batch, weights, l1, l2):
+    monkeypatch.setattr(_compiled, "MAX_WORK", 10**9 if compiled else -1)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(37, 3))
+    k = 1 if loss == "binary_cross_entropy" else 3
+    if loss == "cross_entropy":
+        Y = rng.integers(0, k, 37)
+    elif loss == "binary_cross_entropy":
+        Y = rng.integers(0, 2, 37)
+    else:
+        Y = rng.normal(size=(37, k))
+    sizes = [3] + [6] * len(hidden) + [k]
+    acts = [*hidden, out]
+    layers = [
+        cr.Dense(a, b, g, bias=(i != 1)) for i, (a, b, g) in enumerate(zip(sizes, sizes[1:], acts))
+    ]
+    net = cr.Network(layers, loss=loss, dtype="float64", seed=3, l1=l1, l2=l2)
+    w = rng.uniform(0.5, 2.0, 37) if weights else None
+    history = net.fit(
+        X,
+        Y,
+        epochs=4,
+        batch_size=batch,
+        optimizer=make_opt(),
+        sample_weight=w,
+        validation_split=0.2,
+    )
+    return net, history
+
+
+@pytest.mark.parametrize("hidden, out, loss, make_opt", CASES)
+@pytest.mark.parametrize(
+    "batch, weights, l1, l2", [(None, False, 0, 0), (5, True, 0.01, 0.02), (1, False, 0, 0.1)]
+)
+def test_compiled_epoch_matches_numpy(
+    monkeypatch, hidden, out, loss, make_opt, batch, weights, l1, l2
+):
+    fast, h_fast = _train(True, monkeypatch, hidden, out, loss, make_opt, batch, weights, l1, l2)
+    slow, h_slow = _train(False, monkeypatch, hidden, out, loss, make_opt, batch, weights, l1, l2)
+    np.testing.assert_allclose(fast.theta, slow.theta, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(h_fast.loss, h_slow.loss, rtol=1e-9)
+    np.testing.assert_allclose(h_fast.val_loss, h_slow.val_loss, rtol=1e-9)
+    assert h_fast.accuracy == h_slow.accuracy
+
+
+def test_compiled_path_is_taken_for_small_nets_only():
+    small = cr.Network([cr.Dense(2, 8, "tanh"), cr.Dense(8, 2, "softmax")], loss="cross_entropy")
+    big = cr.Network(
+        [cr.Dense(64, 100, "relu"), cr.Dense(100, 10, "softmax")], loss="cross_entropy"
+    )
+    hidden_softmax = cr.Network([cr.Dense(2, 4, "softmax"), cr.Dense(4, 1)], loss="mse")
+    assert _compiled.plan(small, cr.SGD(0.1), 16) is not None
+    assert _compiled.plan(big, cr.SGD(0.1), 32) is None
+    assert _compiled.plan(hidden_softmax, cr.SGD(0.1), 8) is None
+
+
+def test_compiled_divergence_is_caught(monkeypatch):
+    monkeypatch.setattr(_compiled, "MAX_WORK", 10**9)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2)) * 100
+    net = cr.Network([cr.Dense(2, 4, "relu"), cr.Dense(4, 1)], loss="mse", seed=0)
+    with pytest.raises(cr.TrainingDivergedError):
+        net.fit(X, X @ [[3.0], [-2.0]], epochs=50, batch_size=8, optimizer=cr.SGD(1.0))
+    assert np.isfinite(net.theta).all()
