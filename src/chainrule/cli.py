@@ -37,6 +37,29 @@ def summary(model: Annotated[Path, typer.Argument(help="A model file saved by ch
     console.print(cr.load(model).summary(), highlight=False)
 
 
+@app.command()
+def bench(
+    only: Annotated[
+        str, typer.Option(help="Comma-separated subset of: step, digits, memory, scaling.")
+    ] = "step,digits,memory,scaling",
+    nets: Annotated[str, typer.Option(help="Networks for the step benchmark.")] = (
+        "tiny,small,medium,large"
+    ),
+    seconds: Annotated[float, typer.Option(help="Sampling time per contender.")] = 4.0,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+):
+    """Benchmark training speed against the matmul limit, PyTorch, JAX and scikit-learn."""
+    from .benchmark import NETWORKS, run_all
+
+    chosen = [n.strip() for n in nets.split(",")]
+    unknown = [n for n in chosen if n not in NETWORKS]
+    if unknown:
+        raise cr.ConfigError(f"--nets: unknown network(s) {unknown}; choose from {list(NETWORKS)}")
+    if seconds <= 0:
+        raise cr.ConfigError(f"--seconds={seconds} must be > 0")
+    run_all(seconds, chosen, 5, [o.strip() for o in only.split(",")], json_out)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``chainrule`` console script.
 
