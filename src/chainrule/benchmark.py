@@ -342,13 +342,13 @@ print(json.dumps({"peak": peak, "params": params, "optimizer_state": params,
 """
 
 
-def memory() -> dict:
+def memory(names: tuple[str, ...] = ("small", "medium", "large")) -> dict:
     """Peak traced memory of ``fit`` (momentum SGD, 2 epochs) per network, in a fresh process."""
     import subprocess
     import sys
 
     results = {}
-    for name in ("small", "medium", "large"):
+    for name in names:
         sizes, batch = NETWORKS[name]
         arg = json.dumps([sizes, batch, STEPS_PER_EPOCH[name]])
         out = subprocess.run(
