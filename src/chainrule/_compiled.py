@@ -209,6 +209,8 @@ def _epoch(
                     a = src[s, i]
                     for j in range(n_out):
                         out[s, j] += a * Wb[i, j]
+            if li == L - 1 and loss_code >= 2:  # fused loss: the epoch loss uses the logits
+                outputs[start : start + nb, :] = out
             _activate(out, act, alphas[li])
         # The loss gradient at the output, for the batch mean (and sample weights).
         top = H[L - 1, :nb, :k]
@@ -221,7 +223,8 @@ def _epoch(
             if loss_code == 1:
                 c *= 2.0 / k
             for j in range(k):
-                outputs[start + s, j] = top[s, j]
+                if loss_code < 2:
+                    outputs[start + s, j] = top[s, j]
                 delta[s, j] = (top[s, j] - T[row, j]) * c
         if loss_code < 2:  # not fused with the activation: δ = dL/dŷ ⊙ g'(e)
             _derive(delta, top, layout[L - 1, 3], alphas[L - 1])

@@ -53,15 +53,6 @@ class Loss:
         """Loss of each sample, shape (n,), from logits e, outputs h and targets T (n, k)."""
         raise NotImplementedError
 
-    def per_sample_output(self, h: np.ndarray, T: np.ndarray) -> np.ndarray:
-        """Loss of each sample (n,) from the outputs alone (no logits), as training records it.
-
-        Fused losses clip probabilities at the smallest normal float, so a sample predicted
-        wrong with near certainty counts as a large finite loss (≈ 87 in float32, 708 in
-        float64) rather than infinity — only non-finite outputs give a non-finite loss.
-        """
-        return self.per_sample(None, h, T)
-
     def gradient(self, h: np.ndarray, T: np.ndarray, scale: float, out: np.ndarray) -> np.ndarray:
         """Write ``scale`` × (dL/dŷ, or δ when fused) of the *mean* loss into ``out`` (n, k).
 
@@ -125,10 +116,6 @@ class CrossEntropy(Loss):
             )
         return T
 
-    def per_sample_output(self, h, T):
-        tiny = np.finfo(h.dtype).tiny
-        return -np.einsum("ij,ij->i", T, np.log(np.maximum(h, tiny)))
-
     def per_sample(self, e, h, T):
         m = e.max(axis=1, keepdims=True)
         lse = np.log(np.exp(e - m).sum(axis=1)) + m[:, 0]
@@ -155,11 +142,6 @@ class BinaryCrossEntropy(Loss):
                 f"{name} holds values outside [0, 1]; binary_cross_entropy needs 0/1 labels"
             )
         return T
-
-    def per_sample_output(self, h, T):
-        tiny = np.finfo(h.dtype).tiny
-        log_p, log_q = np.log(np.maximum(h, tiny)), np.log(np.maximum(1 - h, tiny))
-        return -(T * log_p + (1 - T) * log_q).sum(axis=1)
 
     def per_sample(self, e, h, T):
         # softplus(e) - y e, with softplus(e) = max(e, 0) + log1p(exp(-|e|)) to avoid overflow.

@@ -386,9 +386,18 @@ class Network:
     def epoch_metrics(
         self, outputs: np.ndarray, T: np.ndarray, weights: np.ndarray | None = None
     ) -> tuple[float, float | None]:
-        """Mean loss (with regularisation) and accuracy from outputs (n, k) already computed."""
-        losses = self.loss_fn.per_sample_output(outputs, T)
-        hits = (self._classes(outputs) == self._target_classes(T)) if self.is_classifier else None
+        """Mean loss (with regularisation) and accuracy from outputs (n, k) already computed.
+
+        ``outputs`` are the logits e for a fused loss (whose value is computed from them,
+        exactly, at any magnitude) and the network's outputs ŷ otherwise.
+        """
+        if self.loss_fn.fused:
+            losses = self.loss_fn.per_sample(outputs, None, T)
+            out = self.layers[-1].activation.forward(outputs.copy()) if self.is_classifier else None
+        else:
+            losses = self.loss_fn.per_sample(None, outputs, T)
+            out = outputs
+        hits = (self._classes(out) == self._target_classes(T)) if self.is_classifier else None
         if weights is None:
             loss = float(losses.mean(dtype=np.float64))
             acc = None if hits is None else float(hits.mean())

@@ -243,7 +243,9 @@ def fit(
     if compiled is None and not mixing and net.layers[0].has_bias:
         X = np.hstack([X, np.ones((n, 1), X.dtype)])  # batches are then plain slices
     # The output of every step, in visiting order: the epoch's training loss and accuracy are
-    # computed from it once per epoch, as each step saw them (before its own update).
+    # computed from it once per epoch, as each step saw them (before its own update). For a
+    # fused loss these are the logits, so the loss is exact however large it grows.
+    fused = net.loss_fn.fused
     outputs = np.empty((n, net.n_outputs), net.dtype)
     order = np.arange(n)
     sizes = {min(bs, n - s) for s in range(0, n, bs)}
@@ -264,7 +266,10 @@ def fit(
                 stop = start + bs
                 ws = spaces[min(bs, n - start)]
                 # The output layer writes straight into this step's rows of `outputs`.
-                ws.h[top] = ws.hv[top] = outputs[start:stop]
+                if fused:
+                    ws.logits = outputs[start:stop]
+                else:
+                    ws.h[top] = ws.hv[top] = outputs[start:stop]
                 if mixing:
                     idx = order[start:stop]
                     xb = ws.xbuf
@@ -274,7 +279,7 @@ def fit(
                 else:
                     xb, tb = X[start:stop], T[start:stop]
                     wb = None if weights is None else weights[start:stop]
-                net.forward(ws, xb)
+                net.forward(ws, xb, keep_logits=fused)
                 net.backward(ws, xb, tb, scale, weights=wb)
                 opt.step([theta], [ws.grad])
 
@@ -312,7 +317,10 @@ def fit(
                 history.stopped_early = True
                 break
     for ws in spaces.values():  # give the output rows back to the workspaces
-        ws.h[top] = ws.hv[top] = np.empty_like(ws.hv[top])
+        if fused:
+            ws.logits = np.empty_like(ws.logits)
+        else:
+            ws.h[top] = ws.hv[top] = np.empty_like(ws.hv[top])
     for hook in hooks:
         hook.on_train_end(net, history)
     return history
