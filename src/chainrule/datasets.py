@@ -86,6 +86,27 @@ def plane(n: int = 200, noise: float = 0.0, seed: int | None = None):
     return X, (X[:, 0] + X[:, 1]) / 10 + rng.normal(0, noise, n)
 
 
+# Centres and signs of the six bumps of multi_gaussian: a 3 × 2 checkerboard of ±1.
+_BUMPS = np.array(
+    [[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]]
+)
+
+
+def multi_gaussian(n: int = 200, noise: float = 0.0, seed: int | None = None):
+    """Regression: six ±1 bumps on [-6, 6]² (the playground's 'multi-Gaussian').
+
+    Each bump falls linearly from its sign at its centre to 0 at distance 2; the target is the
+    bump of largest magnitude at the point. ``noise`` is the std of Gaussian noise added to the
+    inputs after the targets are computed. Returns X (n, 2) and y (n,) in [-1, 1].
+    """
+    n, noise, rng = _args(n, noise, seed)
+    X = rng.uniform(-6, 6, (n, 2))
+    dist = np.hypot(X[:, :1] - _BUMPS[:, 0], X[:, 1:] - _BUMPS[:, 1])  # (n, 6)
+    values = _BUMPS[:, 2] * np.clip(1 - dist / 2, 0, 1)
+    y = values[np.arange(n), np.abs(values).argmax(axis=1)]
+    return X + rng.normal(0, noise, X.shape), y
+
+
 def digits() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's bundled 8×8 digits: X (1797, 64) with pixel values 0..16, y (1797,).
 
