@@ -124,7 +124,11 @@ def plan(net, opt, batch_size: int) -> Plan | None:
 
 
 def _njit(fn):
-    return numba.njit(cache=True, nogil=True)(fn) if numba is not None else fn
+    return (
+        numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})(fn)
+        if numba is not None
+        else fn
+    )
 
 
 @_njit
@@ -172,6 +176,12 @@ def _derive(d, h, code, alpha):
 
 
 @_njit
+def _rows(flat, start, rows, cols):
+    """A contiguous (rows, cols) view of ``flat`` from ``start``."""
+    return flat[start : start + rows * cols].reshape((rows, cols))
+
+
+@_njit
 def _row(layout, i):
     return layout[i, 0], layout[i, 1], layout[i, 2], layout[i, 3], layout[i, 4]
 
@@ -188,8 +198,13 @@ def _epoch(
     for i in range(L):
         width = max(width, layout[i, 1])
     dtype = theta.dtype
-    H = np.empty((L, bs, width), dtype)  # each layer's activations for the batch
-    D = np.empty((2, bs, width), dtype)  # δ of the current layer and of the one below
+    # Each layer's activations for the batch, and δ of the current layer and of the one below,
+    # as contiguous (rows, units) views of flat buffers, so the inner loops vectorise.
+    starts = np.zeros(L + 1, np.int64)
+    for i in range(L):
+        starts[i + 1] = starts[i] + bs * layout[i, 1]
+    Hf = np.empty(starts[L], dtype)
+    Df = np.empty((2, bs * width), dtype)
     x = np.empty((bs, layout[0, 0]), dtype)
     grad = np.empty_like(theta)
     for start in range(0, n, bs):
@@ -200,8 +215,8 @@ def _epoch(
         for li in range(L):
             n_in, n_out, bias, act, off = _row(layout, li)
             Wb = theta[off : off + (n_in + bias) * n_out].reshape((n_in + bias, n_out))
-            src = x[:nb, :] if li == 0 else H[li - 1, :nb, :n_in]
-            out = H[li, :nb, :n_out]
+            src = x[:nb, :] if li == 0 else _rows(Hf, starts[li - 1], nb, n_in)
+            out = _rows(Hf, starts[li], nb, n_out)
             for s in range(nb):
                 for j in range(n_out):
                     out[s, j] = Wb[n_in, j] if bias else 0.0
@@ -213,8 +228,8 @@ def _epoch(
                 outputs[start : start + nb, :] = out
             _activate(out, act, alphas[li])
         # The loss gradient at the output, for the batch mean (and sample weights).
-        top = H[L - 1, :nb, :k]
-        delta = D[0, :nb, :k]
+        top = _rows(Hf, starts[L - 1], nb, k)
+        delta = _rows(Df[0], 0, nb, k)
         for s in range(nb):
             row = order[start + s]
             c = (lr if opt_code < 3 else 1.0) / nb
@@ -235,8 +250,8 @@ def _epoch(
             size = (n_in + bias) * n_out
             Wb = theta[off : off + size].reshape((n_in + bias, n_out))
             G = grad[off : off + size].reshape((n_in + bias, n_out))
-            src = x[:nb, :] if li == 0 else H[li - 1, :nb, :n_in]
-            d = D[cur, :nb, :n_out]
+            src = x[:nb, :] if li == 0 else _rows(Hf, starts[li - 1], nb, n_in)
+            d = _rows(Df[cur], 0, nb, n_out)
             G[:, :] = 0.0
             for s in range(nb):
                 for i in range(n_in):
@@ -254,7 +269,7 @@ def _epoch(
                         sign = 1.0 if wij > 0 else (-1.0 if wij < 0 else 0.0)
                         G[i, j] += scale * (l2 * wij + l1 * sign)
             if li > 0:
-                below = D[1 - cur, :nb, :n_in]
+                below = _rows(Df[1 - cur], 0, nb, n_in)
                 for s in range(nb):
                     for i in range(n_in):
                         acc = 0.0
