@@ -60,6 +60,27 @@ def bench(
     run_all(seconds, chosen, 5, [o.strip() for o in only.split(",")], json_out)
 
 
+@app.command()
+def playground(
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free one).")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Address to bind; the default serves this machine only.")
+    ] = "127.0.0.1",
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Do not open a browser.")
+    ] = False,
+):
+    """Train networks live in the browser: TensorFlow Playground on the real engine."""
+    try:
+        from .playground import server
+    except ImportError as exc:
+        raise cr.ConfigError(
+            f"the playground needs the 'web' extra ({exc.name} is missing); install it: "
+            "pip install 'chainrule[web]'"
+        ) from None
+    server.serve(host, port, open_browser=not no_browser, on_ready=console.print)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``chainrule`` console script.
 

@@ -545,8 +545,11 @@ class Runner:
     def command(self, command: dict) -> None:
         kind = command["type"]
         view = self.handle.session.view
-        if kind == "ack":
-            self.inflight = max(0, self.inflight - 1)
+        if kind == "ack":  # the page drew the frames it got: n of them
+            n = command.get("n", 1)
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(f"ack n={n!r} must be a positive whole number")
+            self.inflight = max(0, self.inflight - n)
         elif kind == "play":
             self.playing = True
             self.last = time.monotonic()

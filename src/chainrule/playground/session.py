@@ -105,6 +105,7 @@ class Session:
         else:
             self.test_X = self.test_T = None
         self.test_y = yte
+        self.points_X = net.check_X(pdata.features(self.points.X, names))
         self.grid_X = net.check_X(pdata.features(self.grid, names))
         self.lines_X = net.check_X(pdata.features(self.warp_lines, names))
 
@@ -328,16 +329,14 @@ class Session:
         return norms
 
     def warp(self) -> np.ndarray | None:
-        """The ConvNetJS view: training points, test points and grid lines mapped to two units.
+        """The ConvNetJS view: the points (in the page's order) and grid lines mapped to two units.
 
         Layer 0 is the input features, ℓ ≥ 1 the output of network layer ℓ - 1. Returns
         float32 (2, n_points) or None when the layer or units do not exist.
         """
         layer, a, b = self.view.warp
         net = self.net
-        X = np.concatenate(
-            [self.train_X] + ([self.test_X] if self.test_X is not None else []) + [self.lines_X]
-        )
+        X = np.concatenate([self.points_X, self.lines_X])  # in the page's order of points
         if layer == 0:
             values = X
         elif 1 <= layer <= len(net.layers):
