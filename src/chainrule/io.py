@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import struct
 import tempfile
 from pathlib import Path
@@ -76,17 +77,39 @@ def write_model_file(path: str | os.PathLike, meta: dict, arrays: dict[str, np.n
         raise ModelFileError(
             f"path={str(path)!r}: folder {str(parent)!r} does not exist; create it first"
         )
+    with _signals_deferred():
+        _write_atomically(path, [prefix, header, b"\0" * pad, *blobs])
+    return path
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold SIGINT/SIGTERM until the block ends, so a Ctrl-C cannot strand a temporary file.
+
+    The signal is delivered (KeyboardInterrupt raised) as soon as the file is in place.
+    """
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:  # not on this platform: the except-clause cleanup still applies
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = mask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, old)
+
+
+def _write_atomically(path: Path, parts: list[bytes]) -> None:
+    parent = path.parent
     try:
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise ModelFileError(f"path={str(path)!r} cannot be written: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(prefix)
-            f.write(header)
-            f.write(b"\0" * pad)
-            for blob in blobs:
-                f.write(blob)
+            for part in parts:
+                f.write(part)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -96,7 +119,6 @@ def write_model_file(path: str | os.PathLike, meta: dict, arrays: dict[str, np.n
         if isinstance(exc, OSError):
             raise ModelFileError(f"path={str(path)!r} cannot be written: {exc.strerror}") from None
         raise
-    return path
 
 
 def _as_path(path: object, name: str) -> Path:
