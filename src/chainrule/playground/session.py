@@ -210,7 +210,7 @@ class Session:
 
         Raises TrainingDivergedError (after recording it in :attr:`error`) if the loss blew up.
         """
-        k = max(1, int(budget / self._seconds_per_epoch))
+        k = max(1, int(min(budget / self._seconds_per_epoch, 1e9)))
         for cap in (max_epochs, self.remaining()):
             if cap is not None:
                 k = min(k, cap)

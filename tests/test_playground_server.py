@@ -1,0 +1,372 @@
+"""The playground server: limits answer 4xx, sessions are isolated, exports reproduce the run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import httpx2 as httpx
+import numpy as np
+import pytest
+import websockets
+from playground_util import playground_server
+from starlette.testclient import TestClient
+
+import chainrule as cr
+from chainrule.playground import data as pdata
+from chainrule.playground.codegen import python_script
+from chainrule.playground.config import MAX_LAYERS, MAX_NEURONS, MAX_SAMPLES, MAX_SPEED, Config
+from chainrule.playground.frames import decode_frame, encode_frame
+from chainrule.playground.server import MAX_BODY, Settings, create_app
+from chainrule.playground.session import Session
+
+
+@pytest.fixture
+def client():
+    with TestClient(create_app(Settings(max_sessions=4)), base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def new_session(client, **config) -> str:
+    r = client.post("/api/sessions", json=config)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+# ---------------------------------------------------------------------- limits and errors
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ({"layers": [4] * (MAX_LAYERS + 1), "activations": ["tanh"] * (MAX_LAYERS + 1)}, "at most"),
+        ({"layers": [MAX_NEURONS + 1], "activations": ["tanh"]}, "layers[0]"),
+        ({"samples": MAX_SAMPLES + 1}, "samples"),
+        ({"batch": 0}, "batch"),
+        ({"speed": MAX_SPEED + 1}, "speed"),
+        ({"lr": 0}, "lr"),
+        ({"lr": 100}, "lr"),
+        ({"dataset": "moon"}, "dataset"),
+        ({"problem": "regression"}, "not a regression set"),
+        ({"classes": 3}, "classes=3"),
+        ({"features": []}, "features"),
+        ({"features": ["x3"]}, "'x3'"),
+        ({"activations": ["tanh"]}, "one activation per hidden layer"),
+        ({"layers": "4,2"}, "layers"),
+        ({"wings": 2}, "unknown setup field"),
+    ],
+)
+def test_bad_setups_are_refused_with_422_and_a_clear_message(client, config, words):
+    r = client.post("/api/sessions", json=config)
+    assert r.status_code == 422
+    assert words in r.json()["error"]
+
+
+def test_request_size_type_and_json_limits(client):
+    big = b'{"seed": 1' + b" " * MAX_BODY + b"}"
+    r = client.post("/api/sessions", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "limit" in r.json()["error"]
+    r = client.post("/api/sessions", content=b"seed=1", headers={"content-type": "text/plain"})
+    assert r.status_code == 415
+    r = client.post("/api/sessions", content=b"{nope", headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    r = client.post("/api/sessions", json=[1, 2])
+    assert r.status_code == 422
+
+
+def test_foreign_host_headers_are_refused(client):
+    assert client.get("/", headers={"host": "evil.example:8000"}).status_code == 400
+    assert client.get("/", headers={"host": "localhost:8000"}).status_code == 200
+    r = client.get("/")
+    assert r.status_code == 200 and "chainrule playground" in r.text
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert client.get("/static/playground.js").status_code == 200
+
+
+def test_session_endpoints_validate_their_input(client):
+    sid = new_session(client)
+    base = f"/api/sessions/{sid}"
+    assert client.get("/api/sessions/nosuchsession").status_code == 404
+    r = client.put(base + "/weights", json={"layer": 9, "row": 0, "col": 0, "value": 1.0})
+    assert r.status_code == 422 and "layer=9" in r.json()["error"]
+    r = client.put(base + "/weights", json={"layer": 0, "row": 0, "col": 0, "value": 1e9})
+    assert r.status_code == 422
+    r = client.post(base + "/points", json={"x": 50.0, "y": 0.0, "label": 1})
+    assert r.status_code == 422 and "outside" in r.json()["error"]
+    r = client.post(base + "/points", json={"x": 1.0, "y": 0.0, "label": 5})
+    assert r.status_code == 422 and "label=5" in r.json()["error"]
+    assert client.delete(base + "/points/100000").status_code == 422
+    r = client.post(base + "/step", json={"epochs": 5000})
+    assert r.status_code == 422 and "epochs=5000" in r.json()["error"]
+    r = client.post(base + "/upload", content=b"1,2\n", headers={"content-type": "text/csv"})
+    assert r.status_code == 422 and "row 1" in r.json()["error"]
+    rows = "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(MAX_SAMPLES + 1)).encode()
+    r = client.post(base + "/upload", content=rows, headers={"content-type": "text/csv"})
+    assert r.status_code == 422 and str(MAX_SAMPLES) in r.json()["error"]
+    r = client.post(base + "/trace", json={"index": -1})
+    assert r.status_code == 422
+    r = client.put(base + "/config", json={"layers": [64], "activations": ["tanh"]})
+    assert r.status_code == 422
+    assert client.get(base).json()["config"]["layers"] == [4, 2]  # the refused change left no trace
+
+
+def test_too_many_sessions_is_429(client):
+    for _ in range(4):
+        new_session(client)
+    r = client.post("/api/sessions", json={})
+    assert r.status_code == 429 and "limit" in r.json()["error"]
+
+
+def test_cross_origin_sockets_are_refused(client):
+    sid = new_session(client)
+    with (
+        pytest.raises(Exception) as info,
+        client.websocket_connect(
+            f"/api/sessions/{sid}/ws",
+            headers={"host": "127.0.0.1:8000", "origin": "http://evil.example"},
+        ) as ws,
+    ):
+        ws.receive_text()
+    assert getattr(info.value, "code", None) == 1008
+
+
+# ---------------------------------------------------------------------- the session itself
+def test_steps_train_and_frames_carry_what_the_page_draws(client):
+    sid = new_session(client, dataset="spiral", classes=3, layers=[6], activations=["relu"])
+    base = f"/api/sessions/{sid}"
+    before, _ = decode_frame(client.get(base + "/frame").content)
+    r = client.post(base + "/step", json={"epochs": 200})
+    assert r.json()["epoch"] == 200
+    header, blobs = decode_frame(client.get(base + "/frame").content)
+    assert header["epoch"] == 200
+    assert header["trainLoss"] < before["trainLoss"]
+    assert blobs["output"].shape == (3 * 100 * 100,)  # one probability map per class
+    assert blobs["neurons"].shape == ((6 + 3) * 25 * 25,)
+    assert blobs["weights"].size == (2 + 1) * 6 + (6 + 1) * 3
+    confusion = np.array(header["confusion"]["test"])
+    n_test = 500 - 250
+    assert confusion.sum() == n_test
+    assert header["testAcc"] == pytest.approx(np.trace(confusion) / n_test)
+    assert len(header["gradNorms"]) == 2
+
+
+def test_frame_round_trip():
+    header = {"epoch": 3, "x": None}
+    blobs = {"a": np.arange(5, dtype=np.uint8), "b": np.linspace(0, 1, 3, dtype=np.float32)}
+    h, b = decode_frame(encode_frame(header, blobs))
+    assert h["epoch"] == 3 and h["x"] is None
+    assert np.array_equal(b["a"], blobs["a"]) and np.array_equal(b["b"], blobs["b"])
+
+
+def test_gradient_norms_match_network_gradients():
+    session = Session(Config.from_dict({"layers": [3], "activations": ["sigmoid"]}))
+    session.step(5)
+    X, y = session.points.part(True)
+    grads = session.net.gradients(pdata.features(X, ["x1", "x2"]), y)
+    expected = [float(np.linalg.norm(g["W"])) for g in grads]
+    assert session.gradient_norms() == pytest.approx(expected, rel=1e-5)
+
+
+def test_edits_weights_and_points(client):
+    sid = new_session(client)
+    base = f"/api/sessions/{sid}"
+    r = client.put(base + "/weights", json={"layer": 1, "row": 2, "col": 0, "value": -0.75})
+    assert r.status_code == 200
+    _, blobs = decode_frame(client.get(base + "/frame").content)
+    # Layer 0 is (2+1)x4, then layer 1's row 2 is its first... the block [W; b] is row-major.
+    assert blobs["weights"][3 * 4 + 2 * 2 + 0] == np.float32(-0.75)
+    state = client.post(base + "/points", json={"x": 1.0, "y": -2.0, "label": 0}).json()
+    assert len(state["points"]) == 501 and state["custom"]
+    assert state["points"][-1] == [1.0, -2.0, 0.0, 1.0]
+    state = client.delete(base + "/points/500").json()
+    assert len(state["points"]) == 500
+
+
+def test_csv_upload_rescales_and_sets_classes(client):
+    sid = new_session(client)
+    rows = "x1,x2,label\n" + "".join(
+        f"{10 * np.cos(a):.5f},{10 * np.sin(a):.5f},{i % 3}\n"
+        for i, a in enumerate(np.linspace(0, 6, 90))
+    )
+    r = client.post(
+        f"/api/sessions/{sid}/upload", content=rows, headers={"content-type": "text/csv"}
+    )
+    assert r.status_code == 200, r.text
+    state = r.json()
+    assert state["classes"] == 3 and state["sizes"][-1] == 3
+    assert len(state["points"]) == 90
+    assert max(abs(v) for p in state["points"] for v in p[:2]) <= 5.0 + 1e-6
+    assert "scaled" in state["notes"][0]
+
+
+def test_multi_gaussian_targets():
+    X, y = cr.datasets.multi_gaussian(4000, seed=1)
+    assert X.shape == (4000, 2) and y.shape == (4000,)
+    near = np.hypot(X[:, 0] - 4, X[:, 1] - 2.5) < 0.3  # close to the centre of a +1 bump
+    assert near.any() and np.all(y[near] > 0.85)
+    assert np.all(np.abs(y) <= 1)
+
+
+def test_exported_script_reproduces_the_network_bit_for_bit(tmp_path):
+    cfg = Config.from_dict(
+        {
+            "dataset": "gauss",
+            "classes": 3,
+            "noise": 10,
+            "features": ["x1", "x2", "x1x2", "sinx1"],
+            "layers": [5, 3],
+            "activations": ["relu", "tanh"],
+            "optimizer": "momentum",
+            "reg": "l2",
+            "regRate": 0.001,
+            "batch": 7,
+            "seed": 4,
+        }
+    )
+    session = Session(cfg)
+    for _ in range(4):  # several slices, as the page trains
+        session.train(0.002)
+    session.step(3)
+    (tmp_path / "script.py").write_text(python_script(session))
+    out = subprocess.run(
+        [sys.executable, "script.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert f"epochs: {session.epoch}" in out.stdout
+    replay = cr.load(tmp_path / "playground_network.crnet")
+    for mine, theirs in zip(session.net.layers, replay.layers):
+        assert np.array_equal(mine.Wb, theirs.Wb)
+
+
+def test_exported_script_embeds_edited_points(tmp_path):
+    session = Session(Config.from_dict({"problem": "regression", "dataset": "plane"}))
+    session.add_point(1.25, -3.5, 0.7)
+    session.step(2)
+    (tmp_path / "script.py").write_text(python_script(session))
+    out = subprocess.run(
+        [sys.executable, "script.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    replay = cr.load(tmp_path / "playground_network.crnet")
+    for mine, theirs in zip(session.net.layers, replay.layers):
+        assert np.array_equal(mine.Wb, theirs.Wb)
+
+
+def test_model_download_loads_with_chainrule(client, tmp_path):
+    sid = new_session(client, layers=[3], activations=["tanh"], features=["x1", "x2", "x1sq"])
+    client.post(f"/api/sessions/{sid}/step", json={"epochs": 20})
+    r = client.get(f"/api/sessions/{sid}/model")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    path = tmp_path / "m.crnet"
+    path.write_bytes(r.content)
+    net = cr.load(path)
+    assert [layer.n_out for layer in net.layers] == [3, 1]
+    assert net.metadata["playground"]["features"] == ["x1", "x2", "x1sq"]
+    _, blobs = decode_frame(client.get(f"/api/sessions/{sid}/frame").content)
+    weights = np.concatenate([layer.Wb.ravel() for layer in net.layers])
+    assert np.array_equal(weights, blobs["weights"])
+
+
+# ---------------------------------------------------------------------- a real server
+async def _run_session(url: str, config: dict) -> tuple[str, int]:
+    async with httpx.AsyncClient(base_url=url) as http:
+        r = await http.post("api/sessions", json=config)
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+        async with websockets.connect(url.replace("http", "ws") + f"api/sessions/{sid}/ws") as ws:
+            await ws.send(json.dumps({"type": "play"}))
+            epoch = None
+            while True:
+                message = await asyncio.wait_for(ws.recv(), 60)
+                if isinstance(message, bytes):
+                    header, _ = decode_frame(message)
+                    epoch = header["epoch"]
+                    await ws.send(json.dumps({"type": "ack"}))
+                elif json.loads(message)["type"] == "stopped":
+                    break
+            r = await http.get(f"api/sessions/{sid}/model")
+            assert r.status_code == 200
+            state = (await http.get(f"api/sessions/{sid}")).json()
+            assert state["config"] == Config.from_dict(config).to_dict()  # its own, nobody else's
+        return r.content, epoch
+
+
+def test_twenty_concurrent_sessions_train_without_interfering(tmp_path):
+    sets = ["circle", "xor", "gauss", "spiral"]
+    configs = [
+        {
+            "dataset": sets[i % 4],
+            "seed": i,
+            "layers": [3 + i % 4, 2],
+            "activations": ["tanh", "relu"],
+            "optimizer": ["sgd", "adam", "momentum"][i % 3],
+            "lr": 0.03,
+            "stopEpochs": 40 + i,
+        }
+        for i in range(20)
+    ]
+
+    async def everyone(url):
+        return await asyncio.gather(*(_run_session(url, c) for c in configs))
+
+    with playground_server() as url:
+        results = asyncio.run(everyone(url))
+    for i, (config, (model, _)) in enumerate(zip(configs, results)):
+        path = tmp_path / f"{i}.crnet"
+        path.write_bytes(model)
+        served = cr.load(path)
+        alone = Session(Config.from_dict(config))  # the same run, alone and in one go
+        alone.step(config["stopEpochs"])
+        for a, b in zip(alone.net.layers, served.layers):
+            assert np.array_equal(a.Wb, b.Wb), f"session {i} differs from its solo run"
+
+
+def test_server_survives_a_tab_closed_mid_training():
+    async def scenario(url):
+        async with httpx.AsyncClient(base_url=url) as http:
+            sid = (
+                await http.post(
+                    "api/sessions", json={"layers": [8, 8], "activations": ["tanh"] * 2}
+                )
+            ).json()["id"]
+            ws = await websockets.connect(url.replace("http", "ws") + f"api/sessions/{sid}/ws")
+            await ws.send(json.dumps({"type": "play"}))
+            for _ in range(3):
+                await ws.recv()
+            ws.transport.abort()  # the tab is gone: no close handshake
+            deadline = time.monotonic() + 10
+            while (await http.get(f"api/sessions/{sid}")).status_code != 404:
+                assert time.monotonic() < deadline, "the closed tab's session was never dropped"
+                await asyncio.sleep(0.1)
+            content, epoch = await _run_session(url, {"stopEpochs": 5})
+            assert epoch == 5
+
+    with playground_server() as url:
+        asyncio.run(scenario(url))
+
+
+def test_cli_reports_a_busy_port_in_one_line():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "chainrule.cli",
+                "playground",
+                "--port",
+                str(port),
+                "--no-browser",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert out.returncode == 1
+    message = " ".join(out.stderr.split())  # rich wraps long lines at the console width
+    assert "Address already in use" in message and "pass another --port" in message
+    assert "Traceback" not in message
