@@ -65,6 +65,8 @@
     get session() { return session && session.id; },
     get state() { return server; },
     get frame() { return frame && frame.h; },
+    blob(name) { return frame && frame.b[name] ? Array.from(frame.b[name]) : null; },
+    plotPixels() { return $("plot").toDataURL(); },
   };
 
   // ------------------------------------------------------------------ URL
@@ -1071,17 +1073,31 @@
     $("testAcc").textContent = h && h.testAcc != null ? `${(h.testAcc * 100).toFixed(1)}%` : "\u2013";
     const table = $("confusion");
     const m = h && h.confusion ? h.confusion[$("confusionSet").value] : null;
-    if (!m) { table.innerHTML = k ? "" : "<tr><td>regression: no classes</td></tr>"; return; }
+    if (!m) { table.textContent = k ? "" : "regression: no classes"; return; }
     let max = 1;
     for (const row of m) for (const v of row) max = Math.max(max, v);
-    let html = "<tr><th></th>" + m.map((_, j) => `<th style="color:${rgb(CLASS_COLORS[j])}">${j}</th>`).join("") + "</tr>";
+    // Built with DOM calls: the content-security policy refuses style attributes in markup.
+    const cell = (tag, text, color) => {
+      const c = document.createElement(tag);
+      c.textContent = text;
+      if (color) c.style.color = color;
+      return c;
+    };
+    const head = document.createElement("tr");
+    head.appendChild(cell("th", ""));
+    m.forEach((_, j) => head.appendChild(cell("th", String(j), rgb(CLASS_COLORS[j]))));
+    const rows = [head];
     m.forEach((row, i) => {
-      html += `<tr><th style="color:${rgb(CLASS_COLORS[i])}">${i}</th>` + row.map((v, j) => {
-        const c = i === j ? BLUE : ORANGE;
-        return `<td style="background:${rgb(c, (0.08 + 0.6 * v / max).toFixed(2))}">${v}</td>`;
-      }).join("") + "</tr>";
+      const tr = document.createElement("tr");
+      tr.appendChild(cell("th", String(i), rgb(CLASS_COLORS[i])));
+      row.forEach((v, j) => {
+        const td = cell("td", String(v));
+        td.style.background = rgb(i === j ? BLUE : ORANGE, (0.08 + 0.6 * v / max).toFixed(2));
+        tr.appendChild(td);
+      });
+      rows.push(tr);
     });
-    table.innerHTML = html;
+    table.replaceChildren(...rows);
   }
 
   function fillWarpLayers() {
