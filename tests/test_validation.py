@@ -221,3 +221,13 @@ def test_not_differentiable_in_hidden_layer():
     net = cr.Network([cr.Dense(2, 2, "sign"), cr.Dense(2, 1)], loss="mse")
     with pytest.raises(cr.NotDifferentiableError, match=r"layers\[0\] uses activation='sign'"):
         net.gradients(X, [1.0, 2.0, 3.0])
+
+
+def test_a_layer_cannot_join_two_networks():
+    layer = cr.Dense(2, 2)
+    cr.Network([layer])
+    with pytest.raises(cr.ConfigError, match=r"layers\[0\] already belongs to a network"):
+        cr.Network([layer])
+    twice = cr.Dense(2, 2)
+    with pytest.raises(cr.ConfigError, match=r"layers\[1\] already belongs"):
+        cr.Network([twice, twice])

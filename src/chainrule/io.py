@@ -23,6 +23,7 @@ import os
 import signal
 import struct
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -86,18 +87,29 @@ def write_model_file(path: str | os.PathLike, meta: dict, arrays: dict[str, np.n
 def _signals_deferred():
     """Hold SIGINT/SIGTERM until the block ends, so a Ctrl-C cannot strand a temporary file.
 
-    The signal is delivered (KeyboardInterrupt raised) as soon as the file is in place.
+    A signal that arrives meanwhile is re-delivered (KeyboardInterrupt raised) as soon as the
+    file is in place. Python runs signal handlers in the main thread only, so elsewhere the
+    block runs as it is (its except-clause still removes the temporary file).
     """
-    mask = getattr(signal, "pthread_sigmask", None)
-    if mask is None:  # not on this platform: the except-clause cleanup still applies
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    old = mask(signal.SIG_BLOCK, held)
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in held
+    }
     try:
         yield
     finally:
-        mask(signal.SIG_SETMASK, old)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    for sig in caught[:1]:
+        handler = previous[sig]
+        if callable(handler):
+            handler(sig, None)
+        elif handler == signal.SIG_DFL:
+            os.kill(os.getpid(), sig)
 
 
 def _write_atomically(path: Path, parts: list[bytes]) -> None:

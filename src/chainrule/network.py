@@ -104,6 +104,12 @@ class Network:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Dense):
                 raise ConfigError(f"layers[{i}] is {type(layer).__name__}, not cr.Dense")
+        for i, layer in enumerate(layers):
+            if layer.Wb is not None or layers.index(layer) != i:
+                raise ConfigError(
+                    f"layers[{i}] already belongs to a network (a layer's weights live in its "
+                    "network); create new cr.Dense layers, or use net.copy()"
+                )
         for i, (a, b) in enumerate(zip(layers, layers[1:])):
             if a.n_out != b.n_in:
                 raise ConfigError(
