@@ -40,6 +40,7 @@ MAX_BODY = 256 * 1024  # bytes per request (a 2,000-point CSV is about 60 kB)
 MAX_MESSAGE = 4096  # bytes per WebSocket command
 MAX_MESSAGES_PER_S = 200  # commands per second per socket before it is closed
 SLICE = 1 / 90  # seconds of training between frames while playing
+MAX_INFLIGHT = 3  # frames sent but not yet drawn: enough to hide the page's round trip
 LOCAL_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
 SECURITY_HEADERS = {
     "content-security-policy": (
@@ -436,7 +437,7 @@ class SecurityHeaders:
 class Runner:
     """Drives one session from its socket: trains while playing, sends frames as acked.
 
-    At most two frames are in flight: the page acknowledges each after drawing it, so a slow
+    At most MAX_INFLIGHT frames are in flight: the page acknowledges frames after drawing, so a slow
     page gets fewer frames, never a backlog, and training goes on meanwhile.
     """
 
@@ -471,14 +472,14 @@ class Runner:
         trained = await self.train()
         if trained:
             handle.frame_dirty = True
-        if handle.frame_dirty and self.inflight < 2:
+        if handle.frame_dirty and self.inflight < MAX_INFLIGHT:
             handle.frame_dirty = False
             async with handle.lock:
                 data = await asyncio.to_thread(session.frame)
             self.inflight += 1
             await self.ws.send_bytes(data)
             return
-        if not (self.playing or self.steps) or self.inflight >= 2 and not self.playing:
+        if not (self.playing or self.steps):
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(handle.wake.wait(), timeout=5.0)
 
@@ -627,7 +628,12 @@ def serve(
 ) -> None:
     """Serve the playground until interrupted. Binds 127.0.0.1 unless ``host`` says otherwise."""
     import uvicorn
+    from threadpoolctl import threadpool_limits
 
+    # One BLAS thread: the playground's matrices are small, sessions already run side by side,
+    # and the browser drawing the page needs the other cores. With OpenBLAS's default pool the
+    # threads spin against the browser and a frame takes three times as long.
+    threadpool_limits(1, user_api="blas")
     sock = bind(host, port)
     bound_port = sock.getsockname()[1]
     settings = settings or Settings(allowed_hosts=allowed_hosts_for(host))

@@ -258,9 +258,9 @@
   function render() {
     if (!frame || !server) return;
     const h = frame.h;
-    $("epoch").textContent = formatEpoch(h.epoch);
-    $("trainLoss").textContent = fmt(h.trainLoss, 3);
-    $("testLoss").textContent = h.testLoss == null ? "\u2013" : fmt(h.testLoss, 3);
+    setText("epoch", formatEpoch(h.epoch));
+    setText("trainLoss", fmt(h.trainLoss, 3));
+    setText("testLoss", h.testLoss == null ? "\u2013" : fmt(h.testLoss, 3));
     drawPlot();
     drawNetwork();
     drawLossChart();
@@ -269,6 +269,11 @@
     drawWarp();
   }
 
+  // Text is only written when it changes: every DOM write costs a style and layout pass.
+  function setText(id, text) {
+    const el = $(id);
+    if (el.textContent !== text) el.textContent = text;
+  }
   const fmt = (v, digits = 3) => (v == null || !isFinite(v) ? "\u2013" : Number(v).toFixed(digits));
   const formatEpoch = (e) => String(e).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   const short = (v) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(2) : v.toPrecision(3));
@@ -592,24 +597,33 @@
     return [LUT[q * 4], LUT[q * 4 + 1], LUT[q * 4 + 2]];
   }
 
+  // The points change only with the data, so they are drawn once into a layer of their own
+  // and copied onto the plot each frame.
+  const pointLayer = document.createElement("canvas");
+  let pointKey = "";
   function drawPoints(g, W) {
-    const k = server.classes;
-    const pts = server.points;
-    for (let pass = 0; pass < 2; pass++) {
-      for (let i = 0; i < pts.length; i++) {
-        const [x, y, label, train] = pts[i];
-        if ((pass === 0) !== Boolean(train)) continue;
+    const key = `${W}|${ui.showTest}|${server.classes}|${server.points.length}|${JSON.stringify(server.points.slice(-3))}|${server.config.seed}|${server.config.dataset}`;
+    if (key !== pointKey || pointLayer.width !== W) {
+      pointKey = key;
+      pointLayer.width = W; pointLayer.height = W;
+      const p = pointLayer.getContext("2d");
+      p.clearRect(0, 0, W, W);
+      const k = server.classes;
+      for (const train of [1, 0]) {
         if (!train && !ui.showTest) continue;
-        const px = (x + DOMAIN) / (2 * DOMAIN) * W, py = (DOMAIN - y) / (2 * DOMAIN) * W;
-        g.beginPath();
-        g.arc(px, py, 3.2, 0, 2 * Math.PI);
-        g.fillStyle = rgb(pointColor(label, k));
-        g.fill();
-        g.lineWidth = 1;
-        g.strokeStyle = train ? "#fff" : "#000";
-        g.stroke();
+        for (const [x, y, label, t] of server.points) {
+          if (t !== train) continue;
+          p.beginPath();
+          p.arc((x + DOMAIN) / (2 * DOMAIN) * W, (DOMAIN - y) / (2 * DOMAIN) * W, 3.2, 0, 2 * Math.PI);
+          p.fillStyle = rgb(pointColor(label, k));
+          p.fill();
+          p.lineWidth = 1;
+          p.strokeStyle = train ? "#fff" : "#000";
+          p.stroke();
+        }
       }
     }
+    g.drawImage(pointLayer, 0, 0);
   }
 
   function drawLegend() {
@@ -1069,10 +1083,13 @@
     const h = frame && frame.h;
     const k = server.classes;
     $("accuracyPanel").style.opacity = k ? 1 : 0.4;
-    $("trainAcc").textContent = h && h.trainAcc != null ? `${(h.trainAcc * 100).toFixed(1)}%` : "\u2013";
-    $("testAcc").textContent = h && h.testAcc != null ? `${(h.testAcc * 100).toFixed(1)}%` : "\u2013";
+    setText("trainAcc", h && h.trainAcc != null ? `${(h.trainAcc * 100).toFixed(1)}%` : "\u2013");
+    setText("testAcc", h && h.testAcc != null ? `${(h.testAcc * 100).toFixed(1)}%` : "\u2013");
     const table = $("confusion");
     const m = h && h.confusion ? h.confusion[$("confusionSet").value] : null;
+    const key = JSON.stringify(m) + k;
+    if (key === table.dataset.key) return; // unchanged: leave the DOM alone
+    table.dataset.key = key;
     if (!m) { table.textContent = k ? "" : "regression: no classes"; return; }
     let max = 1;
     for (const row of m) for (const v of row) max = Math.max(max, v);
@@ -1152,16 +1169,26 @@
       }
       g.stroke();
     }
-    // The warp arrays list training points then test points, as server.points does.
+    // The warp arrays list the points in the order of server.points. One path per colour.
     const k = server.classes;
+    const groups = new Map();
     for (let i = 0; i < nPoints; i++) {
       const [, , label, train] = server.points[i];
       if (!train && !ui.showTest) continue;
+      const key = `${rgb(pointColor(label, k))}|${train}`;
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(i);
+    }
+    for (const [key, members] of groups) {
+      const [color, train] = key.split("|");
       g.beginPath();
-      g.arc(X(xs[i]), Y(ys[i]), 2.4, 0, 2 * Math.PI);
-      g.fillStyle = rgb(pointColor(label, k));
+      for (const i of members) {
+        g.moveTo(X(xs[i]) + 2.4, Y(ys[i]));
+        g.arc(X(xs[i]), Y(ys[i]), 2.4, 0, 2 * Math.PI);
+      }
+      g.fillStyle = color;
       g.fill();
-      g.strokeStyle = train ? "#fff" : "#000";
+      g.strokeStyle = train === "1" ? "#fff" : "#000";
       g.stroke();
     }
   }
