@@ -370,3 +370,29 @@ def test_cli_reports_a_busy_port_in_one_line():
     message = " ".join(out.stderr.split())  # rich wraps long lines at the console width
     assert "Address already in use" in message and "pass another --port" in message
     assert "Traceback" not in message
+
+
+def test_stop_on_test_loss():
+    cfg = Config.from_dict({"stopLoss": 0.4, "layers": [4], "activations": ["tanh"], "lr": 0.1})
+    session = Session(cfg)
+    while not session.stop_reached():
+        assert session.epoch < 5000, "the loss never reached the stop value"
+        session.train(0.01)
+    # fit's callback stopped at the first epoch whose test loss is below the mark.
+    assert session.losses()[1] <= 0.4
+    assert session.step(1) == 1  # the page may go on past the mark by stepping
+
+
+def test_warped_view_is_two_units_of_a_layer():
+    session = Session(Config.from_dict({"layers": [5, 3], "activations": ["relu", "tanh"]}))
+    session.step(10)
+    session.view.warp = (2, 0, 2)  # layer 2 = the second hidden layer, units 0 and 2
+    _, blobs = decode_frame(session.frame())
+    warp = blobs["warp"].reshape(2, -1)
+    X = pdata.features(session.points.X, ["x1", "x2"])
+    first, second = session.net.layers[:2]
+    h = np.tanh(np.maximum(X @ first.W + first.b, 0) @ second.W + second.b)
+    n = len(X)
+    np.testing.assert_allclose(warp[0, :n], h[:, 0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(warp[1, :n], h[:, 2], rtol=1e-4, atol=1e-5)
+    assert warp.shape[1] == n + len(pdata.warp_lines())

@@ -1200,14 +1200,71 @@
     el.appendChild(renderTrace(result));
   }
 
+  // The trace comes from Network.trace(...).to_dict(); it is drawn generically (sections for
+  // objects, tables for vectors and matrices) so every number it holds is shown, each cell
+  // carrying its JSON path and full value for anyone who wants to check it.
   function renderTrace(t) {
     const root = document.createElement("div");
     const p = t.point;
     const head = document.createElement("p");
-    head.innerHTML = `Point (${p.x.toFixed(3)}, ${p.y.toFixed(3)}), target <b>${short(p.label)}</b>. Input x = [${p.names.map((n, i) => `${FEATURE_LABEL[n]} ${short(p.features[i])}`).join(", ")}].`;
+    const names = p.names.map((n, i) => `${FEATURE_LABEL[n]} = ${short(p.features[i])}`).join(", ");
+    head.textContent = `Point (${p.x.toFixed(3)}, ${p.y.toFixed(3)}), target ${short(p.label)}; input x: ${names}.`;
     root.appendChild(head);
-    root.appendChild(document.createTextNode(JSON.stringify(t).slice(0, 2000)));
+    for (const [key, value] of Object.entries(t)) {
+      if (key !== "point") renderValue(root, key, value, [key], 0);
+    }
     return root;
+  }
+
+  const isNumber = (v) => typeof v === "number" || v === null;
+  const isVector = (v) => Array.isArray(v) && v.every(isNumber);
+  const isMatrix = (v) => Array.isArray(v) && v.length > 0 && v.every(isVector);
+
+  function numberCell(tag, v, path) {
+    const c = document.createElement(tag);
+    c.textContent = v === null ? "\u2013" : short(v);
+    c.dataset.path = JSON.stringify(path);
+    c.dataset.v = String(v);
+    c.title = String(v);
+    return c;
+  }
+
+  function renderValue(parent, key, value, path, depth) {
+    const label = document.createElement(depth === 0 ? "h4" : "div");
+    label.className = depth === 0 ? "" : "meaning";
+    label.textContent = key;
+    if (isNumber(value)) {
+      const row = document.createElement("div");
+      row.append(`${key} = `);
+      row.appendChild(numberCell("b", value, path));
+      parent.appendChild(row);
+    } else if (typeof value === "string" || typeof value === "boolean") {
+      const row = document.createElement("div");
+      row.textContent = `${key}: ${value}`;
+      parent.appendChild(row);
+    } else if (isVector(value) || isMatrix(value)) {
+      parent.appendChild(label);
+      const table = document.createElement("table");
+      const rows = isMatrix(value) ? value : [value];
+      rows.forEach((row, i) => {
+        const tr = document.createElement("tr");
+        row.forEach((v, j) => tr.appendChild(numberCell("td", v, isMatrix(value) ? [...path, i, j] : [...path, j])));
+        table.appendChild(tr);
+      });
+      parent.appendChild(table);
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        const title = item && typeof item === "object" && !Array.isArray(item) && ("name" in item || "layer" in item)
+          ? `${key} ${item.name ?? item.layer}` : `${key} ${i}`;
+        renderValue(parent, title, item, [...path, i], depth);
+      });
+    } else if (value && typeof value === "object") {
+      parent.appendChild(label);
+      const box = document.createElement("div");
+      box.className = "tracegroup";
+      for (const [k, v] of Object.entries(value)) renderValue(box, k, v, [...path, k], depth + 1);
+      parent.appendChild(box);
+    }
   }
 
   start().catch((err) => status(`Could not start: ${err.message}`));
