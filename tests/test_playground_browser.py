@@ -233,3 +233,38 @@ def test_screenshot_for_the_readme(page, url):
     page.screenshot(path=str(partial), full_page=True, type="png")
     os.replace(partial, SCREENSHOT)
     assert SCREENSHOT.stat().st_size > 50_000
+
+
+def test_hover_a_neuron_and_edit_a_weight(page, url):
+    open_page(page, url)
+    at = page.evaluate("window.__playground.neuron(0, 1)")
+    page.mouse.move(at["x"], at["y"])
+    page.wait_for_function(
+        "(() => { const f = window.__playground.frame; return f.hover && f.hover[1] === 1; })()"
+    )
+    assert "Layer 1, neuron 2" in page.inner_text("#plotCaption")
+    assert len(page.evaluate("window.__playground.blob('hover')")) == 100 * 100
+    # Layer 1's link from neuron 3 to neuron 2: W[2, 1] of the second block.
+    at = page.evaluate("window.__playground.link(1, 2, 1)")
+    page.mouse.move(at["x"], at["y"])
+    assert "L1 n3 \u2192 L2 n2" in page.inner_text("#tooltip")
+    page.mouse.click(at["x"], at["y"])
+    page.fill("#weightEditor", "1.625")
+    page.press("#weightEditor", "Enter")
+    index = 3 * 4 + 2 * 2 + 1  # after layer 0's (2+1)x4 block, row 2, column 1 of (4+1)x2
+    page.wait_for_function(f"window.__playground.blob('weights')[{index}] === 1.625")
+
+
+def test_upload_a_csv(page, url):
+    open_page(page, url)
+    rows = "x1,x2,label\n" + "".join(
+        f"{np.cos(a) * 4:.4f},{np.sin(a) * 4:.4f},{i % 3}\n"
+        for i, a in enumerate(np.linspace(0, 6.2, 60))
+    )
+    page.set_input_files(
+        "#upload", files=[{"name": "points.csv", "mimeType": "text/csv", "buffer": rows.encode()}]
+    )
+    page.wait_for_function("window.__playground.state.points.length === 60")
+    st = state(page)
+    assert st["custom"] and st["classes"] == 3 and st["sizes"][-1] == 3
+    assert "edited or uploaded" in page.inner_text("#dataNote")

@@ -67,6 +67,17 @@
     get frame() { return frame && frame.h; },
     blob(name) { return frame && frame.b[name] ? Array.from(frame.b[name]) : null; },
     plotPixels() { return $("plot").toDataURL(); },
+    // Page positions (CSS pixels) of a neuron's centre and of a link's midpoint, for tests.
+    neuron(layer, unit) {
+      const n = layout.nodes[layer + 1][unit], r = $("net").getBoundingClientRect();
+      const f = r.width / $("net").width;
+      return { x: r.left + (n.x + layout.box / 2) * f, y: r.top + (n.y + layout.box / 2) * f };
+    },
+    link(l, i, j) {
+      const [x0, y0, x1, y1] = link(l, i, j), [x, y] = bezier(x0, y0, x1, y1, 0.5);
+      const r = $("net").getBoundingClientRect(), f = r.width / $("net").width;
+      return { x: r.left + x * f, y: r.top + y * f };
+    },
   };
 
   // ------------------------------------------------------------------ URL
