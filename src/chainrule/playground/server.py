@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import ipaddress
 import json
+import logging
 import math
 import socket
 import time
@@ -35,6 +36,7 @@ from .codegen import python_script
 from .config import MAX_STEP_EPOCHS, Config
 from .session import DEFAULT_MAX_RATE, Session
 
+log = logging.getLogger("chainrule.playground")
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 256 * 1024  # bytes per request (a 2,000-point CSV is about 60 kB)
 MAX_MESSAGE = 4096  # bytes per WebSocket command
@@ -456,6 +458,10 @@ class Runner:
                 await self.tick()
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the tab went away mid-send; the session ends with it
+        except Exception:  # a bug: say so in the server's log and close this tab's socket only
+            log.exception("playground session %s failed", self.handle.session.id[:6])
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=1011, reason="server error; see the server's log")
         finally:
             receiver.cancel()
             with contextlib.suppress(BaseException):

@@ -268,9 +268,10 @@ class Session:
         k = self.n_classes
         header: dict = {"type": "frame", "epoch": self.epoch, "error": self.error}
         train_loss, train_acc = net.evaluate(self.train_X, self.train_T)
-        header["trainLoss"], header["trainAcc"] = train_loss, train_acc
+        header["trainLoss"], header["trainAcc"] = _finite(train_loss), train_acc
         if self.test_X is not None:
-            header["testLoss"], header["testAcc"] = net.evaluate(self.test_X, self.test_T)
+            test_loss, test_acc = net.evaluate(self.test_X, self.test_T)
+            header["testLoss"], header["testAcc"] = _finite(test_loss), test_acc
         else:
             header["testLoss"] = header["testAcc"] = None
         if k:
@@ -428,6 +429,11 @@ def confusion(true: np.ndarray, predicted: np.ndarray, k: int) -> list[list[int]
     """Counts (k, k): row = true class, column = predicted class."""
     counts = np.bincount(np.asarray(true, np.int64) * k + predicted, minlength=k * k)
     return counts[: k * k].reshape(k, k).tolist()
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no NaN or infinity: a loss that overflowed (hand-set weights) is sent as null."""
+    return value if math.isfinite(value) else None
 
 
 def _display(values: np.ndarray, output: bool, k: int) -> np.ndarray:
