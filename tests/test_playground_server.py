@@ -396,3 +396,48 @@ def test_warped_view_is_two_units_of_a_layer():
     np.testing.assert_allclose(warp[0, :n], h[:, 0], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(warp[1, :n], h[:, 2], rtol=1e-4, atol=1e-5)
     assert warp.shape[1] == n + len(pdata.warp_lines())
+
+
+def test_divergence_is_reported_and_the_session_stays_usable():
+    cfg = Config.from_dict(
+        {
+            "problem": "regression",
+            "dataset": "plane",
+            "features": ["x1sq", "x2sq"],
+            "layers": [],
+            "activations": [],
+            "lr": 10.0,
+            "batch": 500,
+        }
+    )
+    session = Session(cfg)
+    with pytest.raises(cr.TrainingDivergedError):
+        session.step(50)
+    assert "diverged" in session.error
+    header, _ = decode_frame(session.frame())  # the weights were rolled back to finite ones
+    assert header["error"] == session.error
+    assert header["trainLoss"] is not None
+
+
+def test_the_training_rate_cap_holds():
+    async def scenario(url):
+        async with httpx.AsyncClient(base_url=url) as http:
+            sid = (await http.post("api/sessions", json={"speed": 40})).json()["id"]
+            async with websockets.connect(
+                url.replace("http", "ws") + f"api/sessions/{sid}/ws"
+            ) as ws:
+                await ws.send(json.dumps({"type": "play"}))
+                start = time.monotonic()
+                epoch = 0
+                while time.monotonic() - start < 1.5:
+                    message = await asyncio.wait_for(ws.recv(), 10)
+                    if isinstance(message, bytes):
+                        epoch = decode_frame(message)[0]["epoch"]
+                        await ws.send(json.dumps({"type": "ack"}))
+                elapsed = time.monotonic() - start
+        return epoch, elapsed
+
+    with playground_server() as url:
+        epoch, elapsed = asyncio.run(scenario(url))
+    # An upper bound only (a busy machine can only train fewer): 40 epochs/s plus one burst.
+    assert 0 < epoch <= 40 * elapsed + 2
