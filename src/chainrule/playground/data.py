@@ -157,7 +157,10 @@ def grid_points() -> np.ndarray:
     return np.column_stack([gx.ravel(), gy.ravel()])
 
 
-def warp_lines(n_lines: int = 13, n_points: int = 48) -> np.ndarray:
+WARP_LINES, WARP_POINTS = 13, 48  # the warped view's grid: lines each way, points per line
+
+
+def warp_lines(n_lines: int = WARP_LINES, n_points: int = WARP_POINTS) -> np.ndarray:
     """Points along horizontal then vertical lines across the domain: (2·n_lines·n_points, 2)."""
     at = np.linspace(-DOMAIN, DOMAIN, n_lines)
     along = np.linspace(-DOMAIN, DOMAIN, n_points)

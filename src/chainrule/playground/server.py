@@ -32,6 +32,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..errors import ChainruleError, ConfigError, InputError, TrainingDivergedError
+from . import config as c
 from .codegen import python_script
 from .config import MAX_STEP_EPOCHS, Config
 from .session import DEFAULT_MAX_RATE, Session
@@ -396,8 +397,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 
 def limits(settings: Settings) -> dict:
-    from . import config as c
-
+    """The limits the page shows and checks before asking (the server checks them anyway)."""
     return {
         "layers": c.MAX_LAYERS,
         "neurons": c.MAX_NEURONS,

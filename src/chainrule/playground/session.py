@@ -368,7 +368,7 @@ class Session:
             .round(6)
             .tolist(),
             "inputMaps": pdata.input_maps(list(FEATURES)),
-            "warpLines": list(self.warp_lines.shape),
+            "warpLinePoints": pdata.WARP_POINTS,
         }
 
     def trace(

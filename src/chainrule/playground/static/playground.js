@@ -1169,7 +1169,7 @@
     const dx = (x1 - x0) || 1, dy = (y1 - y0) || 1;
     const X = (v) => 8 + (v - x0) / dx * (W - 16), Y = (v) => H - 8 - (v - y0) / dy * (H - 16);
     const nPoints = server.points.length;
-    const linePts = n - nPoints, per = 48;
+    const linePts = n - nPoints, per = server.warpLinePoints;
     g.strokeStyle = "rgba(0,0,0,0.18)";
     g.lineWidth = 1;
     for (let s = 0; s + per <= linePts; s += per) {
