@@ -113,6 +113,11 @@ def test_play_lowers_the_loss_and_changes_the_output(page, url):
     assert page.evaluate("window.__playground.plotPixels()") != before_pixels
     shown = page.inner_text("#epoch").replace(",", "")
     assert int(shown) == after["epoch"]
+    box = page.locator("#lossChart").bounding_box()
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    tip = page.inner_text("#lossTip")  # the exact values of the newest point
+    losses = f"training {after['trainLoss']:.4f}, test {after['testLoss']:.4f}"
+    assert tip == f"epoch {after['epoch']}: {losses}"
 
 
 def test_add_and_delete_a_point(page, url):

@@ -629,7 +629,8 @@
           p.fillStyle = rgb(pointColor(label, k));
           p.fill();
           p.lineWidth = 1;
-          p.strokeStyle = train ? "#fff" : "#000";
+          // Regression targets near 0 are drawn near white: give them a grey rim to stay visible.
+          p.strokeStyle = train ? (k ? "#fff" : "#777") : "#000";
           p.stroke();
         }
       }
