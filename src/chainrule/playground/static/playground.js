@@ -287,14 +287,17 @@
   }
   const fmt = (v, digits = 3) => (v == null || !isFinite(v) ? "\u2013" : Number(v).toFixed(digits));
   const formatEpoch = (e) => String(e).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  const short = (v) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(2) : v.toPrecision(3));
+  const short = (v) => Number.isInteger(v) ? String(v) : (Math.abs(v) >= 1000 || (Math.abs(v) < 0.001 && v !== 0) ? v.toExponential(2) : v.toPrecision(3));
 
   // ------------------------------------------------------------------ state from the server
   function applyState(st) {
     const rebuilt = !server || st.epoch === 0 || JSON.stringify(st.sizes) !== JSON.stringify(server.sizes);
     server = st;
     config = st.config;
-    if (rebuilt && st.epoch === 0) { lossSeries.reset(); gradSeries.reset(); lastEpoch = -1; }
+    if (rebuilt && st.epoch === 0) {
+      lossSeries.reset(); gradSeries.reset(); lastEpoch = -1;
+      if (stats.trace) { stats.trace = null; $("trace").textContent = "The network changed: click a point to trace it again."; }
+    }
     if (!st.classes) currentLabel = Number($("labelValue").value) || 1;
     else if (currentLabel >= st.classes || currentLabel !== Math.round(currentLabel)) currentLabel = 1;
     syncControls();
@@ -599,6 +602,14 @@
       g.fillText(String(-t), 6, p - 2);
     }
     drawPoints(g, W);
+    if (stats.trace) { // ring the traced point
+      const t = stats.trace.point;
+      g.beginPath();
+      g.arc((t.x + DOMAIN) / (2 * DOMAIN) * W, (DOMAIN - t.y) / (2 * DOMAIN) * W, 7, 0, 2 * Math.PI);
+      g.lineWidth = 2;
+      g.strokeStyle = "#000";
+      g.stroke();
+    }
     drawLegend();
   }
 
@@ -688,6 +699,7 @@
         status("");
         stats.trace = result;
         showTrace(result);
+        render();
       } catch (err) { status(err.message); }
       return;
     }
