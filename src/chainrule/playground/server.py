@@ -288,6 +288,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def trace(request: Request) -> Response:
         data = await read_json(request)
         handle = handle_of(request)
+        if not hasattr(handle.session.net, "trace"):
+            raise HttpError(
+                501, "this chainrule has no Network.trace; update chainrule for the trace panel"
+            )
         if "index" in data:
             args = {"index": _index(data, "index")}
         else:
