@@ -81,6 +81,50 @@ def playground(
     server.serve(host, port, open_browser=not no_browser, on_ready=console.print)
 
 
+def _numbers(text: str, name: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise cr.ConfigError(f"{name}={text!r} must be comma-separated numbers") from None
+
+
+@app.command()
+def trace(
+    model: Annotated[
+        Path | None, typer.Argument(help="A saved model; default: the Mirabello worked example.")
+    ] = None,
+    x: Annotated[str | None, typer.Option(help="The sample, comma-separated.")] = None,
+    y: Annotated[str | None, typer.Option(help="Its target: a class label or values.")] = None,
+    lr: Annotated[float, typer.Option(help="Learning rate of the recorded update.")] = 1.0,
+    fmt: Annotated[str, typer.Option("--format", help="text, markdown or json.")] = "text",
+):
+    """Show one forward pass, the loss, the backward pass and the update, with every number."""
+    from ._checks import choice
+
+    fmt = choice(fmt, "--format", ["text", "markdown", "json"])
+    if model is None:
+        net = cr.Network(
+            [cr.Dense(2, 1, "sigmoid", weights=[[0.35], [0.40]], bias=False)],
+            loss="squared_error",
+            dtype="float64",
+        )
+        x = x or "0.50,0.51"
+        y = y or "0.10"
+    else:
+        net = cr.load(model)
+        if x is None or y is None:
+            raise cr.ConfigError("--x and --y are needed with a model: the sample to trace")
+    target = _numbers(y, "--y")
+    target = target[0] if net.loss_fn.name == "cross_entropy" and len(target) == 1 else target
+    record = net.trace(_numbers(x, "--x"), target, lr=lr)
+    if fmt == "json":
+        typer.echo(record.to_json())
+    elif fmt == "markdown":
+        typer.echo(record.to_markdown())
+    else:
+        typer.echo(str(record))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``chainrule`` console script.
 

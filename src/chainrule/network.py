@@ -463,6 +463,15 @@ class Network:
             for dW, layer in zip(ws.dW, self.layers)
         ]
 
+    def trace(self, X: object, Y: object, lr: float = 0.1):
+        """Record one forward pass, loss, backward pass and update, with every intermediate.
+
+        See :mod:`chainrule.trace`; ``str()``, ``to_markdown()``, ``to_json()`` render it.
+        """
+        from .trace import trace
+
+        return trace(self, X, Y, lr)
+
     # ------------------------------------------------------------------ training, files
     def fit(self, X: object, Y: object, **kwargs: object):
         """Train by gradient descent; see :func:`chainrule.training.fit` for the arguments.
