@@ -282,8 +282,17 @@ def _read_array(f, entry: object, start: int, data_size: int, path: Path):
 # ---------------------------------------------------------------------- networks
 
 
-def save(net, path: str | os.PathLike, *, extra_arrays: dict | None = None) -> Path:
-    """Write ``net`` (architecture, weights, rng state, ``net.metadata``) to ``path`` atomically."""
+def save(
+    net,
+    path: str | os.PathLike,
+    *,
+    extra_arrays: dict | None = None,
+    checkpoint: dict | None = None,
+) -> Path:
+    """Write ``net`` (architecture, weights, rng state, ``net.metadata``) to ``path`` atomically.
+
+    ``extra_arrays`` and ``checkpoint`` (JSON-ready training state) are stored alongside.
+    """
     arrays = {}
     for i, layer in enumerate(net.layers):
         arrays[f"layers.{i}.W"] = layer.W
@@ -302,17 +311,20 @@ def save(net, path: str | os.PathLike, *, extra_arrays: dict | None = None) -> P
         },
         "metadata": getattr(net, "metadata", {}),
     }
+    if checkpoint is not None:
+        meta["checkpoint"] = checkpoint
     return write_model_file(path, meta, arrays)
 
 
 def load(path: str | os.PathLike):
     """Read a network saved by :meth:`Network.save`. Raises ModelFileError on any bad file."""
-    net, _ = load_with_arrays(path)
+    net, _, _ = load_with_arrays(path)
     return net
 
 
 def load_with_arrays(path: str | os.PathLike):
-    """Like :func:`load`, also returning the arrays that are not layer weights (checkpoints)."""
+    """Like :func:`load`, also returning the arrays that are not layer weights and the header
+    (for checkpoints): ``(net, arrays, header)``."""
     from .layers import Dense
     from .network import Network
 
@@ -369,7 +381,7 @@ def load_with_arrays(path: str | os.PathLike):
     _restore_rng(net, header.get("rng"), bad)
     metadata = header.get("metadata", {})
     net.metadata = metadata if isinstance(metadata, dict) else {}
-    return net, arrays
+    return net, arrays, header
 
 
 def _str(value: object) -> str:

@@ -172,7 +172,13 @@ class SGD(Optimizer):
             self.velocity = [a.copy() for a in state["velocity"]]
 
     def to_config(self) -> dict:
-        return {"name": "sgd", "lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov}
+        return {
+            "name": "sgd",
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "schedule": self.schedule.to_config(),
+        }
 
 
 class Adam(Optimizer):
@@ -222,7 +228,15 @@ class Adam(Optimizer):
             self.v = [a.copy() for a in state["v"]]
 
     def to_config(self) -> dict:
-        return {"name": "adam", "lr": self.lr, "beta1": self.beta1, "beta2": self.beta2}
+        return {
+            "name": "adam",
+            "lr": self.lr,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "t": self.t,
+            "schedule": self.schedule.to_config(),
+        }
 
 
 _OPTIMIZERS = {"sgd": SGD, "momentum": SGD, "nesterov": SGD, "adam": Adam}
@@ -241,3 +255,24 @@ def get_optimizer(spec: str | Optimizer | None, lr: float | None = None) -> Opti
     if key == "nesterov":
         return SGD(momentum=0.9, nesterov=True, **kwargs)
     return _OPTIMIZERS[key](**kwargs)
+
+
+def optimizer_from_config(config: dict) -> Optimizer:
+    """Rebuild an optimizer (without its arrays) from :meth:`Optimizer.to_config`."""
+    try:
+        config = dict(config)
+        name = config.pop("name")
+        schedule = config.pop("schedule", None)
+        if schedule is not None:
+            schedule = dict(schedule)
+            kind = {
+                cls.__name__: cls for cls in (Constant, StepDecay, ExponentialDecay, InverseScaling)
+            }[schedule.pop("name")]
+            config["schedule"] = kind(**schedule)
+        t = config.pop("t", 0)
+        opt = {"sgd": SGD, "adam": Adam}[name](**config)
+        if isinstance(opt, Adam):
+            opt.t = int(t)
+        return opt
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"optimizer configuration {config!r} is invalid ({exc})") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ class History:
     lr: list[float] = field(default_factory=list)
     extra: dict[str, list] = field(default_factory=dict)
     stopped_early: bool = False
+    interrupted: bool = False
     best_epoch: int | None = None
 
     @property
@@ -92,9 +94,19 @@ class EarlyStopping(Callback):
     def on_train_begin(self, net, history):
         self.best = math.inf
         self.best_epoch = None
-        self.best_params: list[np.ndarray] | None = None
+        self.best_params: np.ndarray | None = None
         self.wait = 0
         self.history = history
+
+    def state(self) -> tuple[dict, np.ndarray | None]:
+        """JSON-ready progress and the best weights so far (for checkpoints)."""
+        info = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+        return info, self.best_params
+
+    def load_state(self, info: dict, best_params: np.ndarray | None) -> None:
+        self.best, self.best_epoch = float(info["best"]), info["best_epoch"]
+        self.wait = int(info["wait"])
+        self.best_params = None if best_params is None else best_params.copy()
 
     def on_epoch_end(self, net, epoch, logs):
         key = self.monitor or ("val_loss" if "val_loss" in logs else "loss")
@@ -104,7 +116,7 @@ class EarlyStopping(Callback):
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best:
-                self.best_params = [p.copy() for p in net.params]
+                self.best_params = net.theta.copy()
             return None
         self.wait += 1
         return self.wait >= self.patience
@@ -112,8 +124,7 @@ class EarlyStopping(Callback):
     def on_train_end(self, net, history):
         history.best_epoch = self.best_epoch
         if self.restore_best and self.best_params is not None:
-            for p, best in zip(net.params, self.best_params):
-                p[...] = best
+            net.theta[...] = self.best_params
 
 
 class _FunctionCallback(Callback):
@@ -124,15 +135,15 @@ class _FunctionCallback(Callback):
         return self.fn(net, epoch, logs)
 
 
-def _split(X, T, weights, fraction, rng):
-    """Hold out ``fraction`` of the samples (at random, from the network's rng)."""
+def _split(X, T, weights, fraction, seed):
+    """Hold out ``fraction`` of the samples, at random from ``seed``."""
     n_val = int(round(len(X) * fraction))
     if n_val < 1 or n_val >= len(X):
         raise InputError(
             f"validation_split={fraction} leaves {n_val} validation and {len(X) - n_val} "
             "training samples; both need at least one (use more data or another fraction)"
         )
-    perm = rng.permutation(len(X))
+    perm = np.random.default_rng(seed).permutation(len(X))
     val, train = perm[:n_val], perm[n_val:]
     if weights is not None:  # renormalise the training part to mean 1
         weights = weights[train] * (len(train) / weights[train].sum())
@@ -162,6 +173,9 @@ def fit(
     shuffle: bool = True,
     callbacks: Sequence[Callback | Callable] = (),
     sample_weight: object = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    resume: str | os.PathLike | None = None,
 ) -> History:
     """Train ``net`` on (X, Y) by gradient descent.
 
@@ -181,6 +195,16 @@ def fit(
     shuffle : reshuffle the training samples every epoch (mini-batch modes).
     callbacks : :class:`Callback` objects or functions ``f(net, epoch, logs) -> stop?``.
     sample_weight : (n,) weights >= 0; the loss becomes the weighted mean Σ wᵢ Lᵢ / Σ wᵢ.
+    checkpoint : a file to write the training state to — every ``checkpoint_every`` epochs,
+        at the end, and when training is interrupted (Ctrl-C).
+    resume : a checkpoint written by an earlier ``fit`` with the same data and settings: the
+        network, optimizer, history and random state are restored and training continues to
+        ``epochs`` in all, ending bit-identical to an uninterrupted run. The checkpoint's
+        optimizer is used (the ``optimizer`` argument is then ignored).
+
+    Ctrl-C (KeyboardInterrupt) during an epoch stops training cleanly: the network, optimizer
+    and random state go back to the end of the last completed epoch, the checkpoint (if any)
+    is written, and the history is returned with ``interrupted=True``.
 
     Returns
     -------
@@ -197,14 +221,22 @@ def fit(
     epochs = _checks.positive_int(epochs, "epochs")
     batch_size = _checks.positive_int(batch_size, "batch_size", allow_none=True)
     validation_split = _checks.fraction(validation_split, "validation_split")
+    checkpoint_every = _checks.positive_int(checkpoint_every, "checkpoint_every", allow_none=True)
     if validation_data is not None and validation_split:
         raise ConfigError("pass validation_split or validation_data, not both")
-    opt = get_optimizer(optimizer)
-    if opt.owner is not net:  # velocities/moments belong to one network's parameters
-        opt.reset()
-        opt.owner = net
     if not isinstance(shuffle, bool):
         raise ConfigError(f"shuffle={shuffle!r} must be True or False")
+    settings = {"batch_size": batch_size, "shuffle": shuffle, "validation_split": validation_split}
+    resumed = None if resume is None else _resume(net, resume, settings, epochs)
+    if resumed is not None:
+        opt, start_epoch, split_seed = resumed.optimizer, resumed.epoch, resumed.split_seed
+    else:
+        opt, start_epoch = get_optimizer(optimizer), 0
+        split_seed = int(net.rng.integers(2**63)) if validation_split else None
+    if opt.owner is not net:  # velocities/moments belong to one network's parameters
+        if resumed is None:
+            opt.reset()
+        opt.owner = net
 
     if validation_data is not None:
         if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
@@ -213,7 +245,7 @@ def fit(
         Tv = net.loss_fn.targets(validation_data[1], net.n_outputs, net.dtype, "validation_data[1]")
         _checks.same_length(Xv, Tv, "validation_data[0]", "validation_data[1]")
     elif validation_split:
-        X, T, Xv, Tv, weights = _split(X, T, weights, validation_split, net.rng)
+        X, T, Xv, Tv, weights = _split(X, T, weights, validation_split, split_seed)
     else:
         Xv = Tv = None
 
@@ -223,12 +255,13 @@ def fit(
     for c in callbacks:
         if not (isinstance(c, Callback) or callable(c)):
             raise ConfigError(f"callbacks holds {c!r}, which is neither a Callback nor callable")
-    if early_stopping is True:
-        hooks.append(EarlyStopping())
-    elif isinstance(early_stopping, EarlyStopping):
-        hooks.append(early_stopping)
+    stopper = EarlyStopping() if early_stopping is True else early_stopping
+    if isinstance(stopper, EarlyStopping):
+        hooks.append(stopper)
     elif early_stopping is not False:
         raise ConfigError("early_stopping must be True, False or a cr.EarlyStopping")
+    else:
+        stopper = None
 
     n = len(X)
     bs = n if batch_size is None else min(batch_size, n)
@@ -251,68 +284,104 @@ def fit(
     sizes = {min(bs, n - s) for s in range(0, n, bs)}
     spaces = {size: net.workspace(size) for size in sizes}
 
-    history = History()
+    history = History() if resumed is None else resumed.history
     for hook in hooks:
         hook.on_train_begin(net, history)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for epoch in range(epochs):
-            opt.epoch = epoch
-            scale = opt.grad_scale
-            if mixing:
-                order = net.rng.permutation(n)
-            if compiled is not None:
-                compiled.epoch(X, T, weights, order, bs, outputs)
-            for start in range(0, n if compiled is None else 0, bs):
-                stop = start + bs
-                ws = spaces[min(bs, n - start)]
-                # The output layer writes straight into this step's rows of `outputs`.
-                if fused:
-                    ws.logits = outputs[start:stop]
-                else:
-                    ws.h[top] = ws.hv[top] = outputs[start:stop]
-                if mixing:
-                    idx = order[start:stop]
-                    xb = ws.xbuf
-                    np.take(X, idx, axis=0, out=xb[:, :n_in] if xb.shape[1] > n_in else xb)
-                    tb = T[idx]
-                    wb = None if weights is None else weights[idx]
-                else:
-                    xb, tb = X[start:stop], T[start:stop]
-                    wb = None if weights is None else weights[start:stop]
-                net.forward(ws, xb, keep_logits=fused)
-                net.backward(ws, xb, tb, scale, weights=wb)
-                opt.step([theta], [ws.grad])
+    if resumed is not None and stopper is not None and resumed.stopper is not None:
+        stopper.load_state(resumed.stopper, resumed.stopper_params)
 
-            seen_T = T[order] if mixing else T
-            seen_w = None if weights is None else (weights[order] if mixing else weights)
-            loss, acc = net.epoch_metrics(outputs, seen_T, seen_w)
-            if not math.isfinite(loss):
-                kept = _restore_finite(net, snapshots, X[:, :n_in], T, weights)
-                raise TrainingDivergedError(
-                    f"training diverged at epoch {epoch + 1}: the loss became {loss}; the "
-                    f"network keeps its weights from the start of epoch {epoch + 1 - kept}, "
-                    f"the last with a finite loss. Lower the learning rate (now "
-                    f"{opt.current_lr:g}) or standardise the inputs",
-                    history,
-                )
-            snapshots.reverse()
-            np.copyto(snapshots[0], theta)
-            logs = {"loss": loss}
-            history.loss.append(loss)
-            history.lr.append(opt.current_lr)
-            if acc is not None:
-                history.accuracy.append(acc)
-                logs["accuracy"] = acc
-            if Xv is not None:
-                val_loss, val_acc = net.evaluate(Xv, Tv)
-                history.val_loss.append(val_loss)
-                logs["val_loss"] = val_loss
-                if val_acc is not None:
-                    history.val_accuracy.append(val_acc)
-                    logs["val_accuracy"] = val_acc
-            stop = False
-            for hook in hooks:
-                stop = bool(hook.on_epoch_end(net, epoch, logs)) or stop
+    def save(completed: int) -> None:
+        if checkpoint is not None:
+            from .checkpoint import save_checkpoint
+
+            save_checkpoint(
+                checkpoint,
+                net,
+                epoch=completed,
+                settings=settings,
+                split_seed=split_seed,
+                history=history,
+                optimizer=opt,
+                stopper=stopper,
+            )
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(start_epoch, epochs):
+            # The state at the start of the epoch, to go back to if it is interrupted.
+            rng_state = net.rng.bit_generator.state
+            opt_state = _copy_state(opt) if checkpoint is not None else None
+            recorded = len(history.loss)
+            snapshotted = False  # whether snapshots[0] already holds this epoch's end
+            try:
+                opt.epoch = epoch
+                scale = opt.grad_scale
+                if mixing:
+                    order = net.rng.permutation(n)
+                if compiled is not None:
+                    compiled.epoch(X, T, weights, order, bs, outputs)
+                for start in range(0, n if compiled is None else 0, bs):
+                    stop = start + bs
+                    ws = spaces[min(bs, n - start)]
+                    # The output layer writes straight into this step's rows of `outputs`.
+                    if fused:
+                        ws.logits = outputs[start:stop]
+                    else:
+                        ws.h[top] = ws.hv[top] = outputs[start:stop]
+                    if mixing:
+                        idx = order[start:stop]
+                        xb = ws.xbuf
+                        np.take(X, idx, axis=0, out=xb[:, :n_in] if xb.shape[1] > n_in else xb)
+                        tb = T[idx]
+                        wb = None if weights is None else weights[idx]
+                    else:
+                        xb, tb = X[start:stop], T[start:stop]
+                        wb = None if weights is None else weights[start:stop]
+                    net.forward(ws, xb, keep_logits=fused)
+                    net.backward(ws, xb, tb, scale, weights=wb)
+                    opt.step([theta], [ws.grad])
+
+                seen_T = T[order] if mixing else T
+                seen_w = None if weights is None else (weights[order] if mixing else weights)
+                loss, acc = net.epoch_metrics(outputs, seen_T, seen_w)
+                if not math.isfinite(loss):
+                    kept = _restore_finite(net, snapshots, X[:, :n_in], T, weights)
+                    raise TrainingDivergedError(
+                        f"training diverged at epoch {epoch + 1}: the loss became {loss}; the "
+                        f"network keeps its weights from the start of epoch {epoch + 1 - kept}, "
+                        f"the last with a finite loss. Lower the learning rate (now "
+                        f"{opt.current_lr:g}) or standardise the inputs",
+                        history,
+                    )
+                snapshots.reverse()
+                np.copyto(snapshots[0], theta)
+                snapshotted = True
+                logs = {"loss": loss}
+                history.loss.append(loss)
+                history.lr.append(opt.current_lr)
+                if acc is not None:
+                    history.accuracy.append(acc)
+                    logs["accuracy"] = acc
+                if Xv is not None:
+                    val_loss, val_acc = net.evaluate(Xv, Tv)
+                    history.val_loss.append(val_loss)
+                    logs["val_loss"] = val_loss
+                    if val_acc is not None:
+                        history.val_accuracy.append(val_acc)
+                        logs["val_accuracy"] = val_acc
+                stop = False
+                for hook in hooks:
+                    stop = bool(hook.on_epoch_end(net, epoch, logs)) or stop
+            except KeyboardInterrupt:
+                net.theta[...] = snapshots[1 if snapshotted else 0]
+                net.rng.bit_generator.state = rng_state
+                if opt_state is not None:
+                    _restore_state(opt, opt_state)
+                _truncate(history, recorded)
+                history.interrupted = True
+                save(epoch)
+                break
+            if checkpoint_every and (epoch + 1) % checkpoint_every == 0:
+                save(epoch + 1)
             if stop:
                 history.stopped_early = True
                 break
@@ -323,4 +392,58 @@ def fit(
             ws.h[top] = ws.hv[top] = np.empty_like(ws.hv[top])
     for hook in hooks:
         hook.on_train_end(net, history)
+    if not history.interrupted:
+        save(len(history.loss))
     return history
+
+
+def _resume(net, path, settings: dict, epochs: int):
+    """Load a checkpoint into ``net`` (weights, rng) and return its training state."""
+    from .checkpoint import load_checkpoint
+
+    saved, state = load_checkpoint(path)
+    if saved.config()["layers"] != net.config()["layers"] or saved.loss_fn.name != net.loss_fn.name:
+        raise ConfigError(
+            f"resume={str(path)!r} holds a different network ({saved!r}); resume it with the "
+            "network it was written for (cr.load the checkpoint itself)"
+        )
+    if state.settings != settings:
+        raise ConfigError(
+            f"resume={str(path)!r} was written with {state.settings}, not {settings}; pass the "
+            "same batch_size, shuffle and validation_split to continue the run exactly"
+        )
+    if state.epoch >= epochs:
+        raise ConfigError(
+            f"resume={str(path)!r} has already completed {state.epoch} epochs; ask for more "
+            f"than that (epochs={epochs})"
+        )
+    net.theta[...] = saved.theta
+    net.rng.bit_generator.state = saved.rng.bit_generator.state
+    return state
+
+
+def _copy_state(opt) -> dict:
+    return {
+        "arrays": {k: [a.copy() for a in v] for k, v in opt.state().items()},
+        "t": getattr(opt, "t", None),
+    }
+
+
+def _restore_state(opt, saved: dict) -> None:
+    if saved["arrays"]:
+        opt.load_state(saved["arrays"])
+    else:
+        opt.reset()
+    if saved["t"] is not None:
+        opt.t = saved["t"]
+
+
+def _truncate(history: History, length: int) -> None:
+    for series in (
+        history.loss,
+        history.accuracy,
+        history.val_loss,
+        history.val_accuracy,
+        history.lr,
+    ):
+        del series[length:]
