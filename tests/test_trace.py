@@ -86,7 +86,8 @@ def test_renderings(rng):
     t = net.trace(rng.normal(size=3), 2, lr=0.5)  # one sample, one label
     text = str(t)
     assert "FORWARD" in text and "BACKWARD" in text and "UPDATE" in text
-    assert "δ(l) = dL/de(l)" in text and "fused" in text
+    assert "δ(3)" in text and "dL/de(3)" in text and "fused" in text
+    assert "g'(e(1))" in text and "1 − h² (tanh)" in text and "δ(2)·W(2)ᵀ" in text
     md = t.to_markdown()
     assert md.startswith("# Back-propagation trace") and "| [0] |" in md
     data = json.loads(t.to_json())
