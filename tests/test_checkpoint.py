@@ -127,3 +127,23 @@ def test_resume_is_validated(tmp_path):
         net.fit(X, y, epochs=4, batch_size=batch, resume=plain)
     with pytest.raises(cr.ConfigError, match="checkpoint_every=0"):
         net.fit(X, y, epochs=4, checkpoint=path, checkpoint_every=0)
+
+
+def test_interrupt_in_the_first_epoch_with_early_stopping(tmp_path):
+    net, X, y, batch = _setup(SMALL)
+    path = tmp_path / "first.ckpt"
+    history = net.fit(
+        X,
+        y,
+        epochs=3,
+        batch_size=batch,
+        checkpoint=path,
+        early_stopping=True,
+        validation_split=0.2,
+        callbacks=[StopAt(0)],
+    )
+    assert history.interrupted and history.loss == []
+    rest = net.fit(
+        X, y, epochs=3, batch_size=batch, resume=path, early_stopping=True, validation_split=0.2
+    )
+    assert len(rest.loss) == 3

@@ -100,11 +100,13 @@ class EarlyStopping(Callback):
 
     def state(self) -> tuple[dict, np.ndarray | None]:
         """JSON-ready progress and the best weights so far (for checkpoints)."""
-        info = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+        best = self.best if math.isfinite(self.best) else None  # JSON has no infinity
+        info = {"best": best, "best_epoch": self.best_epoch, "wait": self.wait}
         return info, self.best_params
 
     def load_state(self, info: dict, best_params: np.ndarray | None) -> None:
-        self.best, self.best_epoch = float(info["best"]), info["best_epoch"]
+        self.best = math.inf if info["best"] is None else float(info["best"])
+        self.best_epoch = info["best_epoch"]
         self.wait = int(info["wait"])
         self.best_params = None if best_params is None else best_params.copy()
 
@@ -310,6 +312,7 @@ def fit(
             # The state at the start of the epoch, to go back to if it is interrupted.
             rng_state = net.rng.bit_generator.state
             opt_state = _copy_state(opt) if checkpoint is not None else None
+            stop_state = stopper.state() if checkpoint is not None and stopper else None
             recorded = len(history.loss)
             snapshotted = False  # whether snapshots[0] already holds this epoch's end
             try:
@@ -371,17 +374,19 @@ def fit(
                 stop = False
                 for hook in hooks:
                     stop = bool(hook.on_epoch_end(net, epoch, logs)) or stop
+                if checkpoint_every and (epoch + 1) % checkpoint_every == 0:
+                    save(epoch + 1)
             except KeyboardInterrupt:
                 net.theta[...] = snapshots[1 if snapshotted else 0]
                 net.rng.bit_generator.state = rng_state
                 if opt_state is not None:
                     _restore_state(opt, opt_state)
+                if stop_state is not None:
+                    stopper.load_state(*stop_state)
                 _truncate(history, recorded)
                 history.interrupted = True
                 save(epoch)
                 break
-            if checkpoint_every and (epoch + 1) % checkpoint_every == 0:
-                save(epoch + 1)
             if stop:
                 history.stopped_early = True
                 break
@@ -393,7 +398,10 @@ def fit(
     for hook in hooks:
         hook.on_train_end(net, history)
     if not history.interrupted:
-        save(len(history.loss))
+        try:
+            save(len(history.loss))
+        except KeyboardInterrupt:  # arrived while the final state was written: it is written
+            history.interrupted = True
     return history
 
 
