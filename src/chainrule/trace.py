@@ -319,9 +319,27 @@ def _plain(value: object) -> object:
 
 
 def _fmt(a: object, digits: int = 4, width: int = 72) -> str:
-    return np.array2string(
-        np.asarray(a), precision=digits, suppress_small=True, max_line_width=width
-    )
+    """An array as rows of numbers to ``digits`` significant digits, aligned, wrapped to fit."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 0:
+        return f"{float(a):.{digits}g}"
+    rows = np.atleast_2d(a)
+    cells = [[f"{v:.{digits}g}" for v in row] for row in rows]
+    w = max(len(c) for row in cells for c in row)
+    per_line = max(1, (width - 4) // (w + 1))
+    lines = []
+    for r, row in enumerate(cells):
+        chunks = [row[i : i + per_line] for i in range(0, len(row), per_line)] or [[]]
+        for c, chunk in enumerate(chunks):
+            text = " ".join(cell.rjust(w) for cell in chunk)
+            open_ = ("[[" if r == 0 else " [") if c == 0 else "  "
+            if a.ndim == 1:
+                open_ = "[" if c == 0 else " "
+            close = ("]]" if r == len(cells) - 1 else "]") if c == len(chunks) - 1 else ""
+            if a.ndim == 1:
+                close = "]" if c == len(chunks) - 1 else ""
+            lines.append(open_ + text + close)
+    return "\n".join(lines)
 
 
 # Symbol and meaning of each quantity in the tables; {k} is the layer's number ℓ.
