@@ -12,10 +12,12 @@ from .errors import (
     TrainingDivergedError,
 )
 from .gradcheck import GradcheckReport, gradcheck, numerical_gradients
+from .graph import ComputationGraph
 from .initializers import INITIALIZERS
 from .io import load
 from .layers import Dense
 from .losses import LOSSES, Loss, get_loss
+from .monitor import GradientMonitor
 from .network import Network
 from .optimizers import (
     SGD,
@@ -28,6 +30,7 @@ from .optimizers import (
     StepDecay,
 )
 from .perceptron import Perceptron
+from .trace import Trace
 from .training import Callback, EarlyStopping, History
 
 __version__ = "0.1.0"
@@ -41,6 +44,7 @@ __all__ = [
     "Adam",
     "Callback",
     "ChainruleError",
+    "ComputationGraph",
     "ConfigError",
     "Constant",
     "ConvergenceWarning",
@@ -48,6 +52,7 @@ __all__ = [
     "EarlyStopping",
     "ExponentialDecay",
     "GradcheckReport",
+    "GradientMonitor",
     "History",
     "InputError",
     "InverseScaling",
@@ -59,6 +64,7 @@ __all__ = [
     "Perceptron",
     "Schedule",
     "StepDecay",
+    "Trace",
     "TrainingDivergedError",
     "datasets",
     "get_activation",
