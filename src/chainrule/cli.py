@@ -97,17 +97,23 @@ def trace(
     y: Annotated[str | None, typer.Option(help="Its target: a class label or values.")] = None,
     lr: Annotated[float, typer.Option(help="Learning rate of the recorded update.")] = 1.0,
     fmt: Annotated[str, typer.Option("--format", help="text, markdown or json.")] = "text",
+    graph: Annotated[
+        Path | None,
+        typer.Option(help="Also draw the computation graph here (.png, .svg or .pdf)."),
+    ] = None,
 ):
     """Show one forward pass, the loss, the backward pass and the update, with every number."""
     from ._checks import choice
 
     fmt = choice(fmt, "--format", ["text", "markdown", "json"])
+    if graph is not None:
+        from .plot import check_path
+
+        check_path(graph)  # a bad name (or no matplotlib) fails before any output
     if model is None:
-        net = cr.Network(
-            [cr.Dense(2, 1, "sigmoid", weights=[[0.35], [0.40]], bias=False)],
-            loss="squared_error",
-            dtype="float64",
-        )
+        from .demos.worked_example import slide_network
+
+        net = slide_network()
         x = x or "0.50,0.51"
         y = y or "0.10"
     else:
@@ -123,6 +129,60 @@ def trace(
         typer.echo(record.to_markdown())
     else:
         typer.echo(str(record))
+    if graph is not None:
+        record.graph().draw(graph)
+        typer.echo(f"computation graph: {graph}", err=True)
+
+
+@app.command()
+def gradcheck(
+    model: Annotated[
+        Path | None,
+        typer.Argument(help="A saved model; default: every activation and loss on small nets."),
+    ] = None,
+    samples: Annotated[int, typer.Option(help="Random probe samples for a model.")] = 8,
+    seed: Annotated[int, typer.Option(help="Seed of the probe samples.")] = 0,
+    tolerance: Annotated[float, typer.Option(help="Largest relative error that passes.")] = 1e-6,
+):
+    """Compare back-propagation with finite differences; exit 1 if any gradient disagrees."""
+    from . import selfcheck
+
+    if model is None:
+        results = selfcheck.check_all(seed, tolerance)
+    else:
+        report = selfcheck.check_model(cr.load(model), samples, seed, tolerance)
+        results = [selfcheck.CaseResult(str(model), report)]
+    for case in results:
+        typer.echo(f"{case.name}\n{case.report}")
+    failed = [case.name for case in results if not case.report.passed]
+    typer.echo(f"{len(results) - len(failed)} of {len(results)} passed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    name: Annotated[
+        str | None, typer.Argument(help="A demo's name, or 'all' for the tour; none lists them.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the figures; default: a new one in the current folder."),
+    ] = None,
+    figures: Annotated[bool, typer.Option(help="Draw the figures (needs matplotlib).")] = True,
+):
+    """Run the lectures' demos: each prints its numbers and writes its figures (PNG)."""
+    from . import demos
+
+    if name is None:
+        typer.echo(demos.describe())
+        typer.echo(
+            "\nRun one with: chainrule demo NAME [--out DIR], or all of them: chainrule demo all"
+        )
+    elif name.strip().lower() == "all":
+        demos.run_all(out, plots=figures, echo=typer.echo)
+    else:
+        demos.run(name, out, plots=figures, echo=typer.echo)
 
 
 def main(argv: list[str] | None = None) -> int:

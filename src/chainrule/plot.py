@@ -44,17 +44,23 @@ def figure(width: float = 6.4, height: float = 4.8, nrows: int = 1, ncols: int =
     return fig, fig.subplots(nrows, ncols, squeeze=True, **kw)
 
 
-def save(fig: Figure, path: str | os.PathLike, dpi: int = DPI) -> Path:
-    """Write ``fig`` to ``path`` atomically; the suffix picks the format (png, svg, pdf)."""
+def check_path(path: object) -> Path:
+    """``path`` as a Path, if its suffix names a format figures are written in."""
     if not isinstance(path, (str, os.PathLike)):
         raise ConfigError(f"path={path!r} must be a file path (str or pathlib.Path)")
     path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
+    if path.suffix.lower() not in FORMATS:
         raise ConfigError(
             f"path={str(path)!r} has suffix {path.suffix!r}; figures are written as "
             f"{', '.join(FORMATS)}: name the file accordingly"
         )
+    return path
+
+
+def save(fig: Figure, path: str | os.PathLike, dpi: int = DPI) -> Path:
+    """Write ``fig`` to ``path`` atomically; the suffix picks the format (png, svg, pdf)."""
+    path = check_path(path)
+    fmt = FORMATS[path.suffix.lower()]
     buf = io.BytesIO()
     # A fixed date keeps SVG/PDF output byte-for-byte reproducible.
     meta = {"Date": None} if fmt in ("svg", "pdf") else {}

@@ -17,7 +17,7 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 
-from .._checks import choice
+from ..errors import ConfigError
 from ._base import Demo, DemoResult, prepare_out
 
 #: name → (module, one-line description), in the order of the tour.
@@ -70,8 +70,15 @@ def describe() -> str:
 
 
 def _resolve(name: object) -> str:
-    key = choice(name, "name", [n.replace("-", "_") for n in DEMOS])  # '-' and '_' both work
-    return next(n for n in DEMOS if n.replace("-", "_") == key)
+    """The demo's name; '-' and '_' are interchangeable, case does not matter."""
+    if isinstance(name, str):
+        key = name.strip().lower().replace("_", "-")
+        if key in DEMOS:
+            return key
+    raise ConfigError(
+        f"name={name!r} is not a demo; choose one of: {', '.join(DEMOS)} (or 'all' on the "
+        "command line)"
+    )
 
 
 def run(
@@ -92,6 +99,8 @@ def run(
         ``result.lines`` either way.
     """
     name = _resolve(name)
+    if plots:
+        from .. import plot  # noqa: F401  (fails here, before any work, without matplotlib)
     module_name, _ = DEMOS[name]
     module = importlib.import_module(f"{__name__}.{module_name}")
     folder = prepare_out(out, name) if plots else None
