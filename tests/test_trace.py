@@ -132,3 +132,103 @@ def test_trace_command(tmp_path):
     assert f"{expected.loss:.6g}" in done.stdout
     bad = _cli("trace", str(tmp_path / "m.crnet"), "--x", "0.1,0.2", "--y", "2")
     assert bad.returncode == 1 and "expects 3" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_trace_with_regularisation_equals_gradients_and_fit(rng):
+    net = cr.Network(
+        [cr.Dense(3, 4, "sigmoid"), cr.Dense(4, 2, "identity")],
+        loss="mse",
+        dtype="float64",
+        seed=3,
+        l1=0.01,
+        l2=0.1,
+    )
+    X, Y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    t = net.trace(X, Y, lr=0.2)
+    for layer, g in zip(t.layers, net.gradients(X, Y)):
+        assert np.array_equal(layer["dL_dW"], g["W"]) and np.array_equal(layer["dL_db"], g["b"])
+    assert t.penalty == pytest.approx(net.penalty(), rel=1e-15) and t.penalty > 0
+    assert t.loss == pytest.approx(net.loss(X, Y), rel=1e-14)
+    assert t.sample_loss.mean() + t.penalty == pytest.approx(t.loss, rel=1e-14)
+    stepped = net.copy()
+    stepped.fit(X, Y, epochs=1, optimizer=cr.SGD(0.2))
+    for layer, after in zip(t.layers, stepped.layers):
+        np.testing.assert_allclose(layer["W_new"], after.W, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(layer["b_new"], after.b, rtol=0, atol=1e-12)
+    assert "+ the l1/l2 term" in str(t)
+
+
+def test_slopes_and_deltas_follow_the_chain_rule(rng):
+    net = cr.Network(
+        [
+            cr.Dense(2, 3, "tanh"),
+            cr.Dense(3, 3, "relu"),
+            cr.Dense(3, 3, "leaky_relu", alpha=0.1),
+            cr.Dense(3, 2, "softmax"),
+        ],
+        loss="squared_error",  # not fused: softmax's Jacobian is applied in backward
+        dtype="float64",
+        seed=0,
+    )
+    X, Y = rng.normal(size=(4, 2)), rng.uniform(size=(4, 2))
+    t = net.trace(X, Y)
+    tanh, relu, leaky, soft = (layer.arrays for layer in t.layers)
+    np.testing.assert_allclose(tanh["g_prime"], 1 - tanh["h"] ** 2, rtol=1e-15)
+    assert set(np.unique(relu["g_prime"])) <= {0.0, 1.0}
+    np.testing.assert_array_equal(relu["g_prime"], (relu["e"] > 0).astype(float))
+    np.testing.assert_allclose(leaky["g_prime"], np.where(leaky["e"] > 0, 1.0, 0.1))
+    for a in (tanh, relu, leaky):
+        np.testing.assert_allclose(a["delta"], a["dL_dh"] * a["g_prime"], rtol=1e-14, atol=0)
+    # Softmax: no elementwise slope; δ is the Jacobian-vector product h ⊙ (g − Σ g·h).
+    assert soft["g_prime"] is None
+    g, h = soft["dL_dh"], soft["h"]
+    np.testing.assert_allclose(
+        soft["delta"], h * (g - (g * h).sum(axis=1, keepdims=True)), rtol=1e-13
+    )
+    np.testing.assert_allclose(soft["dL_dh"], (h - Y) / len(X), rtol=1e-15)
+
+
+def test_to_dict_is_plain_and_non_finite_numbers_become_null():
+    # Weights so large that the excitation overflows to infinity in float64.
+    net = cr.Network(
+        [cr.Dense(1, 1, "identity", weights=[[1e300]], bias=False)],
+        loss="squared_error",
+        dtype="float64",
+    )
+    t = net.trace([1e10], [0.0], lr=1.0)
+    assert np.isinf(t.layers[0]["e"][0, 0])
+    data = t.to_dict()
+    assert data["layers"][0]["e"] == [[None]] and data["loss"] is None
+    parsed = json.loads(t.to_json())  # strict JSON: no NaN/Infinity tokens
+    assert parsed["layers"][0]["W"] == [[1e300]]
+
+    def plain(value):
+        if isinstance(value, dict):
+            return all(isinstance(k, str) and plain(v) for k, v in value.items())
+        if isinstance(value, list):
+            return all(plain(v) for v in value)
+        return value is None or isinstance(value, (bool, int, float, str))
+
+    ok = cr.Network([cr.Dense(2, 2, "tanh"), cr.Dense(2, 3, "softmax")], "cross_entropy", seed=0)
+    d = ok.trace([[0.1, 0.2], [0.3, -0.4]], [0, 2], lr=0.5).to_dict()
+    assert plain(d)
+    assert d["format"] == "chainrule.trace/1" and d["samples"] == 2 and d["fused"] is True
+    assert [layer["shape"] for layer in d["layers"]] == [[2, 2], [2, 3]]
+    assert np.array(d["layers"][1]["delta"]).shape == (2, 3)
+    assert np.array(d["layers"][0]["dL_db"]).shape == (2,)
+    assert len(d["sample_loss"]) == 2 and d["dtype"] == "float32"
+    assert d["layers"][1]["g_prime"] is None and d["layers"][0]["g_prime"] is not None
+
+
+def test_markdown_has_a_table_per_quantity():
+    net = cr.Network(
+        [cr.Dense(2, 1, "sigmoid", weights=[[0.35], [0.40]], bias=False)],
+        loss="squared_error",
+        dtype="float64",
+    )
+    md = net.trace([0.50, 0.51], [0.10], lr=1.0).to_markdown()
+    for heading in ("## Forward pass", "## Loss", "## Backward pass", "## Update"):
+        assert heading in md
+    assert "**W_new** — W(1) − η·dL/dW(1)" in md
+    assert "| 0.2905 |" in md and "| 0.3393 |" in md  # w' = (0.290, 0.339), 4 digits
+    assert "**g_prime**" in md and "| 0.2412 |" in md

@@ -21,6 +21,7 @@ import numpy as np
 from .errors import ConfigError
 
 try:
+    from matplotlib import rc_context
     from matplotlib.colors import LinearSegmentedColormap, ListedColormap
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle, FancyArrowPatch
@@ -64,7 +65,9 @@ def save(fig: Figure, path: str | os.PathLike, dpi: int = DPI) -> Path:
     buf = io.BytesIO()
     # A fixed date keeps SVG/PDF output byte-for-byte reproducible.
     meta = {"Date": None} if fmt in ("svg", "pdf") else {}
-    fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
+    # SVG keeps its text as text (searchable, selectable, small) rather than outlines.
+    with rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:

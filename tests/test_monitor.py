@@ -1,0 +1,100 @@
+"""GradientMonitor: per-layer gradient norms, saturated and dead units, recorded during fit."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.plot import gradient_monitor
+
+
+def _data(rng, n=40):
+    X = rng.normal(size=(n, 2))
+    return X, (X[:, 0] * X[:, 1] > 0).astype(int)
+
+
+def test_records_every_epoch_and_match_the_gradients(rng):
+    X, y = _data(rng)
+    net = cr.Network(
+        [cr.Dense(2, 6, "tanh"), cr.Dense(6, 4, "relu"), cr.Dense(4, 1, "sigmoid")],
+        loss="binary_cross_entropy",
+        seed=0,
+    )
+    start = net.copy()
+    monitor = cr.GradientMonitor(X[:16], y[:16])
+    history = net.fit(X, y, epochs=7, batch_size=8, optimizer=cr.SGD(0.1), callbacks=[monitor])
+    extra = history.extra
+    assert extra["monitor_epoch"] == [-1, 0, 1, 2, 3, 4, 5, 6] == monitor.epochs
+    assert np.array(extra["grad_norm"]).shape == (8, 3)
+    assert extra["layer_names"] == ["layer 1 (tanh)", "layer 2 (relu)", "layer 3 (sigmoid)"]
+
+    def norms(model):
+        return [np.linalg.norm(g["W"]) for g in model.gradients(X[:16], y[:16])]
+
+    assert extra["grad_norm"][0] == pytest.approx(norms(start), rel=1e-6)  # before training
+    assert extra["grad_norm"][-1] == pytest.approx(norms(net), rel=1e-6)  # the final weights
+    # Saturation for the tanh layer, dead units for the ReLU layer, neither for the output
+    # (its sigmoid is fused with the loss).
+    for sat, dead in zip(extra["saturated"], extra["dead"]):
+        assert sat[0] is not None and sat[1] is None and sat[2] is None
+        assert dead[0] is None and dead[1] is not None and dead[2] is None
+    assert monitor.as_dict()["grad_norm"] == extra["grad_norm"]
+
+
+def test_every_k_epochs_keeps_the_first_and_the_last(rng):
+    X, y = _data(rng)
+    net = cr.Network(
+        [cr.Dense(2, 4, "tanh"), cr.Dense(4, 1, "sigmoid")], loss="binary_cross_entropy", seed=1
+    )
+    monitor = cr.GradientMonitor(X, y, every=5)
+    net.fit(X, y, epochs=12, callbacks=[monitor])
+    assert monitor.epochs == [-1, 4, 9, 11]
+    # A second fit starts a fresh record.
+    net.fit(X, y, epochs=3, callbacks=[monitor])
+    assert monitor.epochs == [-1, 2]
+
+
+def test_saturated_and_dead_shares_are_measured(rng):
+    X, y = _data(rng, 50)
+    W = np.array([[30.0, -25.0, 0.01], [20.0, 40.0, -0.02]])
+    net = cr.Network(
+        [
+            cr.Dense(2, 3, "sigmoid", weights=W, bias=[0.0, 0.0, 0.0]),
+            cr.Dense(3, 4, "relu", weights=np.ones((3, 4)), bias=[-100.0, -100.0, 0.0, 0.0]),
+            cr.Dense(4, 1, "identity"),
+        ],
+        loss="squared_error",
+        dtype="float64",
+        seed=0,
+    )
+    monitor = cr.GradientMonitor(X, y)
+    history = net.fit(X, y, epochs=1, optimizer=cr.SGD(1e-6), callbacks=[monitor])
+    h = 1 / (1 + np.exp(-(X @ W)))
+    expected = np.mean(h * (1 - h) < 0.05 * 0.25)
+    assert 0.5 < expected < 1.0  # two saturating units, one that is not
+    assert history.extra["saturated"][0][0] == pytest.approx(expected)
+    # The first two ReLUs get -100 + (at most 3): dead for every sample, the others alive.
+    assert history.extra["dead"][0][1] == pytest.approx(0.5)
+    # A dead unit passes no gradient: its column of dL/dW is exactly zero.
+    assert not net.gradients(X, y)[1]["W"][:, :2].any()
+
+
+def test_plots_and_validation(rng, tmp_path):
+    X, y = _data(rng)
+    net = cr.Network([cr.Dense(2, 4, "relu"), cr.Dense(4, 4, "sigmoid"), cr.Dense(4, 1)], seed=0)
+    monitor = cr.GradientMonitor(X, y)
+    with pytest.raises(cr.ConfigError, match="nothing recorded"):
+        monitor.plot()
+    history = net.fit(X, y, epochs=5, callbacks=[monitor])
+    fig = monitor.plot(tmp_path / "monitor.png")
+    assert (tmp_path / "monitor.png").read_bytes()[:4] == b"\x89PNG"
+    ax0, ax1 = fig.get_axes()
+    assert ax0.get_yscale() == "log" and len(ax0.get_lines()) == 3
+    assert "epoch" in ax0.get_xlabel() and ax1.get_ylabel() == "share of units (%)"
+    gradient_monitor(history, tmp_path / "from-history.svg")
+    assert (tmp_path / "from-history.svg").exists()
+    with pytest.raises(cr.ConfigError, match="nothing to plot"):
+        gradient_monitor(cr.History())
+    with pytest.raises(cr.ConfigError, match="every"):
+        cr.GradientMonitor(X, y, every=0)
+    with pytest.raises(cr.InputError, match="features"):
+        net.fit(X, y, epochs=1, callbacks=[cr.GradientMonitor(X[:, :1], y)])
