@@ -451,6 +451,11 @@ def gradient_monitor(source, path: str | os.PathLike | None = None, *, title: st
             a1.plot(epochs, 100 * dead[:, i], c=color, ls="--", label=f"{names[i]} dead")
             drawn = True
     a1.set_xlabel("epoch")
+    if epochs[-1] > 100:  # long runs: early epochs, where most happens, get room (0 included)
+        for ax in (a0, a1):
+            ax.set_xscale("symlog", linthresh=1)
+            ax.set_xlim(0, epochs[-1] * 1.05)
+            ax.set_xlabel("epoch (log scale)")
     a1.set_ylabel("share of units (%)")
     a1.set_ylim(-3, 103)
     a1.set_title("Saturated units (solid), dead ReLUs (dashed)")
