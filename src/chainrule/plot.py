@@ -39,6 +39,15 @@ CLASS_COLORS = ["#e67e22", "#2471a3", "#27ae60", "#8e44ad", "#c0392b", "#16a085"
 DPI = 110
 
 
+def _file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()  # what open() would give a new file under this process's umask
+
+
 def figure(width: float = 6.4, height: float = 4.8, nrows: int = 1, ncols: int = 1, **kw):
     """A new Figure and its axes (``subplots`` semantics: one Axes, or an array of them)."""
     fig = Figure(figsize=(width, height), layout="constrained")
@@ -75,6 +84,7 @@ def save(fig: Figure, path: str | os.PathLike, dpi: int = DPI) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(buf.getvalue())
+        os.chmod(tmp, FILE_MODE)  # mkstemp makes it private; a figure is an ordinary file
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):

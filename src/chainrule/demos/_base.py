@@ -74,6 +74,9 @@ class Demo:
         fd, tmp = tempfile.mkstemp(dir=self.out, prefix=f".{filename}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        from ..plot import FILE_MODE
+
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
         self.say(f"  written: {path}")
         return path
