@@ -125,3 +125,16 @@ def test_float32_network_gradients_close_to_float64(rng):
     g64 = net32.astype("float64").gradients(X, y)
     assert g32[0]["W"].dtype == np.float32
     np.testing.assert_allclose(g32[0]["W"], g64[0]["W"], rtol=1e-4, atol=1e-6)
+
+
+def test_gradcheck_at_an_exact_relu_kink_does_not_crash():
+    net = cr.Network(
+        [cr.Dense(2, 3, "relu"), cr.Dense(3, 2, "softmax")],
+        loss="cross_entropy",
+        dtype="float64",
+        seed=0,
+    )
+    X = np.zeros((1, 2))  # zero input and zero biases: every excitation is exactly 0
+    report = cr.gradcheck(net, X, [1])
+    assert report.eps == 1e-8
+    assert np.isfinite(report.max_error)

@@ -174,3 +174,12 @@ def test_save_into_missing_folder_names_the_path(tmp_path, net):
 def test_save_path_must_be_a_path(net):
     with pytest.raises(cr.ModelFileError, match="path"):
         net.save(42)
+
+
+def test_saved_file_has_ordinary_permissions(tmp_path, net):
+    old = os.umask(0o022)
+    try:
+        path = net.save(tmp_path / "m.crnet")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

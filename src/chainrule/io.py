@@ -119,6 +119,7 @@ def _write_atomically(path: Path, parts: list[bytes]) -> None:
     except OSError as exc:
         raise ModelFileError(f"path={str(path)!r} cannot be written: {exc.strerror}") from None
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; a model file is not
         with os.fdopen(fd, "wb") as f:
             for part in parts:
                 f.write(part)
@@ -131,6 +132,12 @@ def _write_atomically(path: Path, parts: list[bytes]) -> None:
         if isinstance(exc, OSError):
             raise ModelFileError(f"path={str(path)!r} cannot be written: {exc.strerror}") from None
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _as_path(path: object, name: str) -> Path:
