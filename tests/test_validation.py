@@ -231,3 +231,17 @@ def test_a_layer_cannot_join_two_networks():
     twice = cr.Dense(2, 2)
     with pytest.raises(cr.ConfigError, match=r"layers\[1\] already belongs"):
         cr.Network([twice, twice])
+
+
+def test_values_beyond_float32_are_refused_not_turned_into_inf(net):
+    with pytest.raises(cr.InputError, match="beyond the range of float32"):
+        net.predict([[1e300, 0.0]])
+    wide = cr.Network([cr.Dense(2, 1)], loss="mse", dtype="float64")
+    assert wide.check_X([[1e300, 0.0]])[0, 0] == 1e300  # float64 holds it
+
+
+def test_object_arrays_of_numbers_are_accepted(net):
+    from decimal import Decimal
+
+    out = net.predict(np.array([[Decimal("0.5"), 1]], dtype=object))
+    assert out.shape == (1, 3)

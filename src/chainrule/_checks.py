@@ -6,6 +6,7 @@ argument, the problem and the fix, so callers can validate at the boundary in on
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 from collections.abc import Iterable
 
@@ -102,6 +103,9 @@ def features(X: object, name: str, n_features: int | None, dtype: np.dtype) -> n
     n_features : expected number of columns, or None to accept any.
     """
     array = _as_array(X, name)
+    if array.dtype.kind == "O":  # e.g. a list mixing ints and Decimals: numbers in disguise
+        with contextlib.suppress(TypeError, ValueError):
+            array = array.astype(np.float64)
     if array.dtype.kind not in "biuf":
         raise InputError(
             f"{name} has dtype {array.dtype}, not numbers; convert or encode it to numeric values"
@@ -119,7 +123,15 @@ def features(X: object, name: str, n_features: int | None, dtype: np.dtype) -> n
             "pass the same columns the network was built for"
         )
     finite_check(array, name)
-    return np.ascontiguousarray(array, dtype=dtype)
+    with np.errstate(over="ignore"):
+        result = np.ascontiguousarray(array, dtype=dtype)
+    if result.dtype.kind == "f" and not np.isfinite(result).all():
+        big = float(np.abs(array).max())
+        raise InputError(
+            f"{name} holds values up to {big:.3g}, beyond the range of {np.dtype(dtype).name}; "
+            "rescale the features (standardise them) or use dtype='float64'"
+        )
+    return result
 
 
 def same_length(X: np.ndarray, Y: np.ndarray, x_name: str = "X", y_name: str = "Y") -> None:
