@@ -89,6 +89,149 @@ def _numbers(text: str, name: str) -> list[float]:
 
 
 @app.command()
+def train(
+    data_file: Annotated[
+        Path | None, typer.Argument(help="CSV, Parquet, .npy or .npz; default: bundled digits.")
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="The column to predict.")] = None,
+    task: Annotated[str | None, typer.Option(help="classify or regress (default: guess).")] = None,
+    hidden: Annotated[str, typer.Option(help="Hidden layer sizes, e.g. 64,32.")] = "64",
+    activation: Annotated[str, typer.Option(help="Hidden activation.")] = "relu",
+    epochs: Annotated[int, typer.Option(help="Passes over the data.")] = 30,
+    batch_size: Annotated[int, typer.Option(help="Samples per step.")] = 32,
+    optimizer: Annotated[str, typer.Option(help="sgd, momentum, nesterov or adam.")] = "adam",
+    lr: Annotated[float | None, typer.Option(help="Learning rate (default per optimizer).")] = None,
+    l2: Annotated[float, typer.Option(help="L2 regularisation strength.")] = 0.0,
+    val_split: Annotated[float, typer.Option(help="Share held out for validation.")] = 0.2,
+    early_stopping: Annotated[bool, typer.Option(help="Stop when validation stalls.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of weights, shuffling and split.")] = 0,
+    out: Annotated[Path, typer.Option(help="The model file to write.")] = Path("model.crnet"),
+    plot: Annotated[Path | None, typer.Option(help="Folder for the learning-curve PNG.")] = None,
+    resume: Annotated[Path | None, typer.Option(help="Continue from this checkpoint.")] = None,
+):
+    """Train a network on a data file and save it, with its history; Ctrl-C checkpoints."""
+    import csv
+    import io as _io
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from . import workflow
+
+    sizes = tuple(int(v) for v in _numbers(hidden, "--hidden"))
+    if not sizes or any(v < 1 or v != int(v) for v in _numbers(hidden, "--hidden")):
+        raise cr.ConfigError(f"--hidden={hidden!r} must be positive integers, e.g. 64,32")
+    if data_file is None:
+        source, target = workflow.digits_frame(), target or "digit"
+    elif target is None:
+        raise cr.ConfigError("--target is needed: the name of the column to predict")
+    else:
+        source = data_file
+    settings = workflow.TrainSettings(
+        sizes, activation, epochs, batch_size, optimizer, lr, l2, val_split, early_stopping, seed
+    )
+    checkpoint = out.with_name(out.name + ".ckpt")
+    columns = [
+        TextColumn("epoch {task.completed}/{task.total}"),
+        BarColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=console, transient=False) as bar:
+        job = bar.add_task("train", total=epochs, info="")
+
+        def show(net, epoch, logs):
+            info = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
+            bar.update(job, completed=epoch + 1, info=info)
+
+        net, history = workflow.train_file(
+            source,
+            target,
+            task,
+            settings,
+            out,
+            callbacks=[show],
+            checkpoint=checkpoint,
+            resume=resume,
+        )
+    if history.interrupted:
+        err_console.print(
+            f"interrupted after epoch {len(history.loss)}; the state is in {checkpoint}: continue "
+            f"with --resume {checkpoint}"
+        )
+        raise typer.Exit(130)
+    table = Table(title="final metrics")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, values in history.as_dict().items():
+        table.add_row(name, f"{values[-1]:.4f}")
+    console.print(table)
+    buffer = _io.StringIO()
+    series = history.as_dict()
+    writer = csv.writer(buffer)
+    writer.writerow(["epoch", *series])
+    for i in range(history.epochs):
+        writer.writerow([i + 1, *(f"{v[i]:.8g}" for v in series.values())])
+    history_path = out.with_name(out.stem + ".history.csv")
+    workflow.write_text(history_path, buffer.getvalue())
+    console.print(f"model: {out}   history: {history_path}")
+    if plot is not None:
+        from . import plot as plots
+
+        plot.mkdir(parents=True, exist_ok=True)
+        fig, ax = plots.figure(7, 4)
+        curves = {k: v for k, v in series.items() if k in ("loss", "val_loss")}
+        plots.curves(ax, curves, title="Learning curve")
+        path = plots.save(fig, plot / "learning-curve.png")
+        console.print(f"learning curve: {path}")
+
+
+@app.command()
+def predict(
+    model: Annotated[Path, typer.Argument(help="A model from 'chainrule train'.")],
+    data_file: Annotated[Path, typer.Argument(help="CSV, Parquet, .npy or .npz.")],
+    out: Annotated[Path | None, typer.Option(help="Write a CSV here (default: print).")] = None,
+):
+    """Predict a data file's rows, in the labels the model was trained with."""
+    from . import workflow
+
+    labels, outputs = workflow.predict_file(model, data_file)
+    if out is None:
+        for label in labels:
+            typer.echo(label)
+        return
+    classes = cr.load(model).metadata.get("classes")
+    workflow.write_predictions(out, labels, outputs, classes)
+    console.print(f"{len(labels)} predictions written to {out}")
+
+
+@app.command()
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="A model from 'chainrule train'.")],
+    data_file: Annotated[Path, typer.Argument(help="A labelled CSV, Parquet, .npy or .npz.")],
+):
+    """Accuracy, confusion matrix and log-loss; or RMSE, MAE and R² for regression."""
+    from rich.table import Table
+
+    from . import workflow
+
+    m = workflow.evaluate_file(model, data_file)
+    if m["task"] == "regress":
+        console.print(
+            f"RMSE {m['rmse']:.6g}   MAE {m['mae']:.6g}   R² {m['r2']:.4f}   ({m['n']} rows)"
+        )
+        return
+    console.print(f"accuracy {m['accuracy']:.4f}   log-loss {m['log_loss']:.4f}   ({m['n']} rows)")
+    table = Table(title="confusion matrix (rows: true, columns: predicted)")
+    table.add_column("")
+    for c in m["classes"]:
+        table.add_column(str(c), justify="right")
+    for c, row in zip(m["classes"], m["confusion"]):
+        table.add_row(str(c), *(str(v) for v in row))
+    console.print(table)
+
+
+@app.command()
 def trace(
     model: Annotated[
         Path | None, typer.Argument(help="A saved model; default: the Mirabello worked example.")
