@@ -9,6 +9,7 @@ the feature standardisation fitted on the training data travel in ``net.metadata
 
 from __future__ import annotations
 
+import csv
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,8 @@ def read_table(path: str | os.PathLike):
             f"data file {str(path)!r}: unknown format {suffix or '(no suffix)'}; use one of "
             + ", ".join(SUFFIXES)
         )
+    if path.stat().st_size == 0:
+        raise InputError(f"{str(path)!r} is empty; it needs a header row and data rows")
     try:
         if suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
@@ -67,7 +70,7 @@ def read_table(path: str | os.PathLike):
         ) from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{str(path)!r} is empty; it needs a header row and data rows") from None
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
+    except (ValueError, OSError, pd.errors.ParserError, csv.Error) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{str(path)!r} cannot be read: {first}") from None
     if len(frame) == 0:

@@ -116,3 +116,78 @@ def test_cli_rejects_malformed_input(files, args, words):
     assert words in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) <= 3  # one message (rich may wrap it)
     assert sorted(p.name for p in files.iterdir()) == before  # nothing written
+
+
+@pytest.fixture(scope="module")
+def data_files(tmp_path_factory):
+    """Good and bad data files, and a model trained on the good one."""
+    d = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    rows = ["x1,x2,label"] + [
+        f"{a:.3f},{b:.3f},{'yes' if a + b > 0 else 'no'}" for a, b in rng.normal(size=(60, 2))
+    ]
+    (d / "good.csv").write_text("\n".join(rows) + "\n")
+    bad = {
+        "nan.csv": "x1,x2,label\n1,2,yes\n3,,no\n",
+        "inf.csv": "x1,x2,label\n1,2,yes\n3,inf,no\n",
+        "ragged.csv": "x1,x2,label\n1,2,yes\n3,4,5,no,extra\n",
+        "empty.csv": "",
+        "header.csv": "x1,x2,label\n",
+        "text.csv": "x1,x2,label\n1,abc,yes\n2,3,no\n",
+        "oneclass.csv": "x1,x2,label\n1,2,yes\n3,4,yes\n",
+        "unseen.csv": "x1,x2,label\n1,2,maybe\n",
+        "nofeature.csv": "x1,label\n1,yes\n",
+        "delim.csv": "x1;x2|label\n1;2|yes\n3;4|no\n",
+    }
+    for name, text in bad.items():
+        (d / name).write_text(text)
+    (d / "latin1.csv").write_bytes("x1,x2,label\n1,2,oui\n3,4,tr\xe8s\n".encode("latin-1"))
+    (d / "table.xlsx").write_bytes(b"PK\x03\x04")
+    plain = _net()
+    plain.save(d / "plain.crnet")
+    done = _cli(
+        "train", "good.csv", "--target", "label", "--epochs", "2", "--out", "m.crnet", cwd=d
+    )
+    assert done.returncode == 0, done.stderr
+    return d
+
+
+DATA_CASES = [
+    (["train", "nan.csv", "--target", "label"], "missing or infinite value in row 2"),
+    (["train", "inf.csv", "--target", "label"], "missing or infinite value in row 2"),
+    (["train", "ragged.csv", "--target", "label"], "cannot be read"),
+    (["train", "empty.csv", "--target", "label"], "is empty"),
+    (["train", "header.csv", "--target", "label"], "no data rows"),
+    (["train", "text.csv", "--target", "label"], "'x2' is not numeric: row 1 holds 'abc'"),
+    (["train", "oneclass.csv", "--target", "label"], "one class only"),
+    (["train", "latin1.csv", "--target", "label"], "not UTF-8"),
+    (["train", "delim.csv", "--target", "label"], "column 'label' is not in the data"),
+    (["train", "good.csv", "--target", "price"], "'price' is not in the data"),
+    (["train", "good.csv"], "--target is needed"),
+    (["train", "missing.csv", "--target", "label"], "does not exist"),
+    (["train", "table.xlsx", "--target", "label"], "unknown format .xlsx"),
+    (["train", "good.csv", "--target", "label", "--hidden", "8,x"], "--hidden"),
+    (["train", "good.csv", "--target", "label", "--epochs", "0"], "epochs"),
+    (["train", "good.csv", "--target", "label", "--optimizer", "lbfgs"], "optimizer"),
+    (["train", "good.csv", "--target", "label", "--activation", "swish"], "swish"),
+    (["train", "good.csv", "--target", "label", "--lr", "-1"], "lr="),
+    (["train", "good.csv", "--target", "label", "--val-split", "1.5"], "validation_split"),
+    (["train", "good.csv", "--target", "label", "--out", "nowhere/m.crnet"], "does not exist"),
+    (["train", "good.csv", "--target", "label", "--task", "cluster"], "--task"),
+    (["predict", "m.crnet", "nofeature.csv"], "'x2' is not in the data"),
+    (["predict", "m.crnet", "text.csv"], "not numeric"),
+    (["predict", "plain.crnet", "good.csv"], "not trained from a data file"),
+    (["predict", "m.crnet", "good.csv", "--out", "nowhere/p.csv"], "does not exist"),
+    (["evaluate", "m.crnet", "unseen.csv"], "'maybe' in row 1, a label the model"),
+    (["evaluate", "m.crnet", "nofeature.csv"], "not in the data"),
+]
+
+
+@pytest.mark.parametrize(("args", "words"), DATA_CASES, ids=[" ".join(a) for a, _ in DATA_CASES])
+def test_cli_rejects_malformed_data(data_files, args, words):
+    before = sorted(p.name for p in data_files.rglob("*"))
+    done = _cli(*args, cwd=data_files)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert words in " ".join(done.stderr.split()), done.stderr
+    assert sorted(p.name for p in data_files.rglob("*")) == before  # no partial output
