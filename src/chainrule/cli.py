@@ -232,6 +232,16 @@ def evaluate(
 
 
 @app.command()
+def export(
+    model: Annotated[Path, typer.Argument(help="A chainrule model file.")],
+    onnx: Annotated[Path, typer.Option("--onnx", help="The ONNX file to write.")],
+):
+    """Export a model to ONNX, for onnxruntime and other runtimes."""
+    path = cr.load(model).to_onnx(onnx)
+    console.print(f"ONNX model written to {path}")
+
+
+@app.command()
 def trace(
     model: Annotated[
         Path | None, typer.Argument(help="A saved model; default: the Mirabello worked example.")

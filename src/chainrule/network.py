@@ -488,6 +488,12 @@ class Network:
 
         return save(self, path)
 
+    def to_onnx(self, path: str | Path) -> Path:
+        """Export as an ONNX model (needs the ``onnx`` extra); see :mod:`chainrule.onnx`."""
+        from .onnx import to_onnx
+
+        return to_onnx(self, path)
+
     def copy(self) -> Network:
         """An independent network with the same architecture and weights."""
         clone = Network.__new__(Network)
