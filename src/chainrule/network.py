@@ -488,6 +488,17 @@ class Network:
 
         return save(self, path)
 
+    def __getstate__(self) -> dict:
+        # Views do not survive pickling: keep the layers' blocks, rebuild theta and buffers.
+        state = dict(self.__dict__)
+        state.pop("theta")
+        state["_workspaces"] = {}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._pack()
+
     def to_onnx(self, path: str | Path) -> Path:
         """Export as an ONNX model (needs the ``onnx`` extra); see :mod:`chainrule.onnx`."""
         from .onnx import to_onnx
