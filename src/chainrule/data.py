@@ -150,10 +150,11 @@ def load_training(path_or_frame, target: str, task: str | None = None) -> Datase
     if labels.isna().any():
         row = int(np.flatnonzero(labels.isna().to_numpy())[0])
         raise InputError(f"target column {target!r} is empty in row {row + 1}")
-    if task is None:
+    if task is None:  # words, or a few whole numbers, are classes; other numbers are values
         numeric = labels.dtype.kind in "iufb"
-        few = labels.nunique() <= max(20, int(len(labels) ** 0.5)) and labels.dtype.kind != "f"
-        task = "classify" if not numeric or few else "regress"
+        whole = numeric and bool((labels == labels.round()).all())
+        few = labels.nunique() <= max(20, int(len(labels) ** 0.5))
+        task = "classify" if not numeric or (whole and few) else "regress"
     X = numeric_features(frame, features)
     if task == "classify":
         classes = sorted(labels.unique(), key=lambda v: (str(type(v)), v))
