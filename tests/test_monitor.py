@@ -98,3 +98,48 @@ def test_plots_and_validation(rng, tmp_path):
         cr.GradientMonitor(X, y, every=0)
     with pytest.raises(cr.InputError, match="features"):
         net.fit(X, y, epochs=1, callbacks=[cr.GradientMonitor(X[:, :1], y)])
+
+
+def _small(seed=0):
+    return cr.Network(
+        [cr.Dense(2, 4, "tanh"), cr.Dense(4, 1, "sigmoid")], loss="binary_cross_entropy", seed=seed
+    )
+
+
+def test_a_resumed_run_continues_the_record(rng, tmp_path):
+    X, y = _data(rng)
+    whole = _small().fit(X, y, epochs=6, callbacks=[cr.GradientMonitor(X, y, every=2)])
+    first = _small().fit(
+        X,
+        y,
+        epochs=3,
+        checkpoint=tmp_path / "run.ckpt",
+        checkpoint_every=1,
+        callbacks=[cr.GradientMonitor(X, y, every=2)],
+    )
+    assert first.extra["monitor_epoch"] == [-1, 1, 2]
+    monitor = cr.GradientMonitor(X, y, every=2)
+    resumed = _small().fit(X, y, epochs=6, resume=tmp_path / "run.ckpt", callbacks=[monitor])
+    # No second "start" record: the run goes on from epoch 2's record (kept in the checkpoint).
+    assert resumed.extra["monitor_epoch"] == [-1, 1, 2, 3, 5] == monitor.epochs
+    assert monitor.as_dict()["grad_norm"] == resumed.extra["grad_norm"]
+    # Every epoch both runs recorded has bit-identical numbers.
+    a = dict(zip(resumed.extra["monitor_epoch"], resumed.extra["grad_norm"]))
+    b = dict(zip(whole.extra["monitor_epoch"], whole.extra["grad_norm"]))
+    assert set(b) <= set(a) and all(a[k] == b[k] for k in b)
+
+
+def test_an_interrupt_after_the_record_drops_the_rolled_back_epoch(rng):
+    X, y = _data(rng)
+
+    def interrupt(net, epoch, logs):  # Ctrl-C after the monitor recorded epoch 3
+        if epoch == 3:
+            raise KeyboardInterrupt
+
+    net, monitor = _small(), cr.GradientMonitor(X, y)
+    history = net.fit(X, y, epochs=6, callbacks=[monitor, interrupt])
+    assert history.interrupted and len(history.loss) == 3
+    assert history.extra["monitor_epoch"] == [-1, 0, 1, 2] == monitor.epochs
+    # The last record is of the weights the network holds now: those after epoch 2.
+    expected = [np.linalg.norm(g["W"]) for g in net.gradients(X, y)]
+    assert history.extra["grad_norm"][-1] == pytest.approx(expected, rel=1e-6)

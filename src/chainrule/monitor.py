@@ -22,7 +22,9 @@ weights) and records, per layer:
 
 The lists go into ``history.extra`` (and :meth:`GradientMonitor.as_dict`), one entry per
 recorded epoch, each a list with one value per layer; ``monitor_epoch`` holds the epoch numbers
-(0-based) and ``layer_names`` names the layers.
+(0-based; -1 is the starting weights) and ``layer_names`` names the layers. The records travel
+with the history into a checkpoint, and a run resumed from it (``fit(resume=...)``) continues
+them, as if it had never stopped.
 """
 
 from __future__ import annotations
@@ -75,27 +77,46 @@ class GradientMonitor(Callback):
         X, T = X[: self.max_samples], T[: self.max_samples]
         net.check_differentiable()
         self._net, self._probe, self._history = net, (X, T), history
-        self._last = None
-        # Each fit starts a fresh record (its epochs count from 0 again).
-        self.epochs, self.grad_norm, self.saturated, self.dead = [], [], [], []
         self.layer_names = [
             f"layer {i + 1} ({layer.activation.name})" for i, layer in enumerate(net.layers)
         ]
-        for key in KEYS:
-            history.extra.setdefault(key, [])
+        # A fresh fit starts a fresh record; a resumed one (fit(resume=...): its history comes
+        # back from the checkpoint, extra included) continues the record it left off.
+        done = len(history.loss)
+        old = history.extra if done and "monitor_epoch" in history.extra else {}
+        keep = [k for k, e in enumerate(old.get("monitor_epoch", [])) if e < done]
+        self.epochs = [old["monitor_epoch"][k] for k in keep]
+        self.grad_norm = [list(old["grad_norm"][k]) for k in keep]
+        self.saturated = [list(old["saturated"][k]) for k in keep]
+        self.dead = [list(old["dead"][k]) for k in keep]
+        self._sync()
         history.extra["layer_names"] = list(self.layer_names)
-        self.record(net, -1)  # the starting weights, as epoch -1
+        if not self.epochs or self.epochs[-1] != done - 1:
+            self.record(net, done - 1)  # the starting weights: epoch -1 of a fresh run
 
     def on_epoch_end(self, net, epoch: int, logs: dict) -> None:
         if (epoch + 1) % self.every == 0:
             self.record(net, epoch)
-        else:
-            self._last = epoch
         return None
 
     def on_train_end(self, net, history) -> None:
-        if self._last is not None:
-            self.record(net, self._last)  # the final weights, whatever `every` is
+        # The weights now are those at the end of the last completed epoch (Ctrl-C rolls an
+        # unfinished epoch back, and may land after this monitor recorded that epoch).
+        last = len(history.loss) - 1
+        if self.epochs and self.epochs[-1] > last:
+            k = next(i for i, e in enumerate(self.epochs) if e > last)
+            del self.epochs[k:], self.grad_norm[k:], self.saturated[k:], self.dead[k:]
+            self._sync()
+        if not self.epochs or self.epochs[-1] != last:
+            self.record(net, last)  # the final weights, whatever `every` is
+
+    def _sync(self) -> None:
+        """Make ``history.extra`` hold this monitor's record (copies, one list per key)."""
+        extra = self._history.extra
+        extra["monitor_epoch"] = list(self.epochs)
+        extra["grad_norm"] = [list(r) for r in self.grad_norm]
+        extra["saturated"] = [list(r) for r in self.saturated]
+        extra["dead"] = [list(r) for r in self.dead]
 
     # ------------------------------------------------------------------ measuring
     def measure(self, net) -> tuple[list[float], list[float | None], list[float | None]]:
@@ -135,10 +156,9 @@ class GradientMonitor(Callback):
         self.dead.append(dead)
         extra = self._history.extra
         extra["monitor_epoch"].append(epoch)
-        extra["grad_norm"].append(norms)
-        extra["saturated"].append(saturated)
-        extra["dead"].append(dead)
-        self._last = None
+        extra["grad_norm"].append(list(norms))
+        extra["saturated"].append(list(saturated))
+        extra["dead"].append(list(dead))
 
     # ------------------------------------------------------------------ results
     def as_dict(self) -> dict[str, list]:
