@@ -143,3 +143,40 @@ def test_an_interrupt_after_the_record_drops_the_rolled_back_epoch(rng):
     # The last record is of the weights the network holds now: those after epoch 2.
     expected = [np.linalg.norm(g["W"]) for g in net.gradients(X, y)]
     assert history.extra["grad_norm"][-1] == pytest.approx(expected, rel=1e-6)
+
+
+def test_train_command_with_monitor(tmp_path):
+    import subprocess
+    import sys
+
+    from chainrule import data
+
+    X, y = cr.datasets.moons(120, noise=0.1, seed=0)
+    rows = "".join(f"{a},{b},{int(c)}\n" for (a, b), c in zip(X, y))
+    (tmp_path / "moons.csv").write_text("x1,x2,label\n" + rows)
+    args = ["moons.csv", "--target", "label", "--hidden", "6,5", "--activation", "tanh"]
+    args += ["--epochs", "4", "--out", "m.crnet", "--plot", "figs", "--monitor"]
+    done = subprocess.run(
+        [sys.executable, "-m", "chainrule.cli", "train", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "figs" / "gradient-monitor.png").read_bytes()[:4] == b"\x89PNG"
+    lines = done.stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("layer "))
+    assert "‖dL/dW‖ start" in lines[head] and "‖dL/dW‖ epoch 4" in lines[head]
+    table = [line.split() for line in lines[head + 2 : head + 5]]
+    assert [row[:3] for row in table] == [
+        ["layer", "1", "(tanh)"],
+        ["layer", "2", "(tanh)"],
+        ["layer", "3", "(softmax)"],
+    ]
+    # The last column of norms is that of the saved model on the probe (first 256 rows).
+    net = cr.load(tmp_path / "m.crnet")
+    dataset = data.load_training(tmp_path / "moons.csv", "label")
+    probe = data.standardise(dataset.X, net.metadata["scaling"])
+    norms = [np.linalg.norm(g["W"]) for g in net.gradients(probe, dataset.y)]
+    assert [float(row[4]) for row in table] == pytest.approx(norms, rel=2e-3)
+    assert all(row[5].endswith("%") and row[6] == "-" for row in table[:2])

@@ -108,6 +108,13 @@ def train(
     out: Annotated[Path, typer.Option(help="The model file to write.")] = Path("model.crnet"),
     plot: Annotated[Path | None, typer.Option(help="Folder for the learning-curve PNG.")] = None,
     resume: Annotated[Path | None, typer.Option(help="Continue from this checkpoint.")] = None,
+    monitor: Annotated[
+        bool,
+        typer.Option(
+            help="Record per-layer gradient norms, saturated and dead units each epoch; "
+            "table and PNG (into --plot, or next to the model)."
+        ),
+    ] = False,
 ):
     """Train a network on a data file and save it, with its history; Ctrl-C checkpoints."""
     import csv
@@ -153,6 +160,7 @@ def train(
             callbacks=[show],
             checkpoint=checkpoint,
             resume=resume,
+            monitor=monitor,
         )
     if history.interrupted:
         err_console.print(
@@ -184,6 +192,23 @@ def train(
         plots.curves(ax, curves, title="Learning curve")
         path = plots.save(fig, plot / "learning-curve.png")
         console.print(f"learning curve: {path}")
+    if monitor:
+        _monitor_report(history, out, plot)
+
+
+def _monitor_report(history, out: Path, folder: Path | None) -> None:
+    """The GradientMonitor's table, and its figure in ``folder`` (or next to the model)."""
+    from . import monitor
+
+    console.print(monitor.summary(history), markup=False, highlight=False)
+    try:
+        from .plot import gradient_monitor
+    except cr.ConfigError as exc:  # no matplotlib: the model and the table are still there
+        err_console.print(f"no gradient-monitor figure: {exc}", markup=False)
+        return
+    path = folder / "gradient-monitor.png" if folder else out.with_name(out.stem + ".monitor.png")
+    gradient_monitor(history, path, title=f"Gradient monitor: {out.name}")
+    console.print(f"gradient monitor: {path}")
 
 
 @app.command()

@@ -171,6 +171,12 @@ class GradientMonitor(Callback):
             "layer_names": list(self.layer_names),
         }
 
+    def summary(self) -> str:
+        """A text table: per layer, the first and the last record (see :func:`summary`)."""
+        if not self.epochs:
+            raise ConfigError("nothing recorded yet: use the monitor in fit(callbacks=[...])")
+        return summary(self.as_dict())
+
     def plot(self, path=None, *, title: str | None = None):
         """Gradient norms (log scale) and saturated/dead shares per epoch (the plot extra)."""
         if not self.epochs:
@@ -178,3 +184,47 @@ class GradientMonitor(Callback):
         from .plot import gradient_monitor
 
         return gradient_monitor(self, path, title=title)
+
+
+def summary(record) -> str:
+    """Per layer: ‖dL/dW‖ at the first and the last record, and the saturated or dead share.
+
+    ``record`` is :meth:`GradientMonitor.as_dict` or a History's ``extra`` it recorded into
+    (a History itself is accepted too).
+    """
+    record = getattr(record, "extra", record)
+    if not isinstance(record, dict) or not record.get("monitor_epoch"):
+        raise ConfigError(
+            "nothing to summarise: pass a History a cr.GradientMonitor recorded into (or its "
+            "as_dict())"
+        )
+    epochs, norms = record["monitor_epoch"], record["grad_norm"]
+    names = record.get("layer_names") or [f"layer {i + 1}" for i in range(len(norms[0]))]
+
+    def share(row: list, i: int) -> str:
+        return "-" if row[i] is None else f"{row[i]:.0%}"
+
+    def when(epoch: int) -> str:
+        return "start" if epoch < 0 else f"epoch {epoch + 1}"
+
+    first, last = when(epochs[0]), when(epochs[-1])
+    head = ("layer", f"‖dL/dW‖ {first}", f"‖dL/dW‖ {last}", "saturated", "dead ReLUs")
+    rows = [
+        (
+            name,
+            f"{norms[0][i]:.3g}",
+            f"{norms[-1][i]:.3g}",
+            share(record["saturated"][-1], i),
+            share(record["dead"][-1], i),
+        )
+        for i, name in enumerate(names)
+    ]
+    widths = [max(len(r[c]) for r in [head, *rows]) for c in range(len(head))]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if c == 0 else cell.rjust(w) for c, (cell, w) in enumerate(zip(r, widths))
+        )
+        for r in [head, *rows]
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines) + f"\n(saturated and dead shares at {last}, on the probe samples)"

@@ -25,6 +25,7 @@ try:
     from matplotlib.colors import LinearSegmentedColormap, ListedColormap
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle, FancyArrowPatch
+    from matplotlib.ticker import MaxNLocator
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ConfigError(
         f"plots need matplotlib ({exc.name} is missing); install the extra: "
@@ -466,6 +467,9 @@ def gradient_monitor(source, path: str | os.PathLike | None = None, *, title: st
             ax.set_xscale("symlog", linthresh=1)
             ax.set_xlim(0, epochs[-1] * 1.05)
             ax.set_xlabel("epoch (log scale)")
+    else:
+        for ax in (a0, a1):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     a1.set_ylabel("share of units (%)")
     a1.set_ylim(-3, 103)
     a1.set_title("Saturated units (solid), dead ReLUs (dashed)")

@@ -72,8 +72,13 @@ def train_file(
     callbacks=(),
     checkpoint: str | os.PathLike | None = None,
     resume: str | os.PathLike | None = None,
+    monitor: bool = False,
 ):
-    """Train on a file (or DataFrame) and save the model to ``out``; returns (net, history)."""
+    """Train on a file (or DataFrame) and save the model to ``out``; returns (net, history).
+
+    ``monitor=True`` adds a :class:`~chainrule.GradientMonitor` on the first 256 training rows;
+    its record is in ``history.extra``.
+    """
     out = Path(out)
     if not out.parent.is_dir():
         raise ConfigError(f"--out {str(out)!r}: folder {str(out.parent)!r} does not exist")
@@ -89,6 +94,10 @@ def train_file(
         "classes": dataset.classes,
         "scaling": scaling,
     }
+    if monitor:
+        from .monitor import GradientMonitor
+
+        callbacks = [*callbacks, GradientMonitor(X, dataset.y, max_samples=256)]
     opt = get_optimizer(settings.optimizer, settings.lr)
     history = net.fit(
         X,
