@@ -221,6 +221,40 @@ def test_download_the_model_and_load_it(page, url, tmp_path):
     assert "cr.Dense(3, 3, 'sigmoid')" in code or 'cr.Dense(3, 3, "sigmoid")' in code
 
 
+def test_trace_panel_shows_net_trace_for_the_same_weights(page, url):
+    open_page(page, url, "#layers=3&activations=tanh&features=x1,x2,x1sq&seed=2")
+    for epoch in (1, 2):
+        page.click("#step")
+        wait_epoch(page, epoch)
+    page.check("input[name=mode][value=trace]")
+    x, y, _, _ = next(p for p in state(page)["points"] if p[3])  # a training point
+    page.click("#plot", position=plot_xy(x, y))
+    page.wait_for_function("window.__playground.stats.trace !== null")
+    point = page.evaluate("window.__playground.stats.trace.point")
+    with page.expect_download() as info:
+        page.click("#downloadModel")
+    net = cr.load(info.value.path())  # the weights the page traced
+    features = np.array([[point["x"], point["y"], point["x"] ** 2]])
+    expected = net.trace(features, np.array([point["label"]]), lr=0.03).to_dict()
+    cells = page.eval_on_selector_all(
+        "#trace [data-path]", "els => els.map(e => [JSON.parse(e.dataset.path), e.dataset.v])"
+    )
+    # Every number shown: L, ŷ, y; per layer the vectors h(ℓ-1), e, h, dL/dh, g', δ, dL/db
+    # (dL/dh and g' do not exist at the fused sigmoid output) and the matrices dL/dW, W, W_new.
+    hidden = 3 + 6 * 3 + 3 * 3 * 3
+    output = 3 + 4 * 1 + 3 * 3 * 1
+    assert len(cells) == 3 + hidden + output
+    for path, shown in cells:
+        value = expected
+        for key in path:
+            value = value[key]
+        if shown == "null":
+            assert value is None, path
+        else:
+            assert float(shown) == pytest.approx(value, rel=1e-12, abs=0), path
+    assert "Layer \u2113 = 2: 3 \u2192 1, sigmoid" in page.inner_text("#trace")
+
+
 def test_screenshot_for_the_readme(page, url):
     setup = (
         "#dataset=spiral&noise=10&features=x1,x2,sinx1,sinx2&layers=8,8,6"
@@ -230,6 +264,10 @@ def test_screenshot_for_the_readme(page, url):
     page.click("#play")
     page.wait_for_function("window.__playground.stats.epoch >= 2000", timeout=60_000)
     assert frame(page)["testAcc"] > 0.9  # the picture shows a network that learned the spiral
+    page.check("input[name=mode][value=trace]")
+    x, y, _, _ = next(p for p in state(page)["points"] if p[3] and p[2] == 1)
+    page.click("#plot", position=plot_xy(x, y))
+    page.wait_for_function("window.__playground.stats.trace !== null")
     time.sleep(0.3)
     box = page.locator("#net").bounding_box()
     page.mouse.move(box["x"] + 1, box["y"] + 1)  # no hover highlight in the picture

@@ -1234,10 +1234,73 @@
     const names = p.names.map((n, i) => `${FEATURE_LABEL[n]} = ${short(p.features[i])}`).join(", ");
     head.textContent = `Point (${p.x.toFixed(3)}, ${p.y.toFixed(3)}), target ${short(p.label)}; input x: ${names}.`;
     root.appendChild(head);
-    for (const [key, value] of Object.entries(t)) {
-      if (key !== "point") renderValue(root, key, value, [key], 0);
+    if (t.format !== "chainrule.trace/1") { // an unknown layout: show every number it holds
+      for (const [key, value] of Object.entries(t)) if (key !== "point") renderValue(root, key, value, [key], 0);
+      return root;
     }
+    const loss = document.createElement("div");
+    loss.append(`Loss ${t.loss_name} = ${t.loss_formula}: L = `);
+    loss.appendChild(numberCell("b", t.loss, ["loss"]));
+    if (t.penalty) { loss.append(" (including the penalty "); loss.appendChild(numberCell("span", t.penalty, ["penalty"])); loss.append(")"); }
+    loss.append(`; update with \u03b7 = ${short(t.lr)}.`);
+    root.appendChild(loss);
+    const out = document.createElement("div");
+    out.append("\u0177 = ");
+    out.appendChild(vectorTable(t.output[0], ["output", 0]));
+    out.append(" y = ");
+    out.appendChild(vectorTable(t.y[0], ["y", 0]));
+    out.className = "inline";
+    root.appendChild(out);
+    const rows = [["h_prev", "h(\u2113\u22121)"], ["e", "e(\u2113)"], ["h", "h(\u2113)"], ["dL_dh", "\u2202L/\u2202h(\u2113)"], ["g_prime", "g\u2032(e)"], ["delta", "\u03b4(\u2113)"], ["dL_db", "\u2202L/\u2202b(\u2113)"]];
+    const mats = [["dL_dW", "\u2202L/\u2202W(\u2113) = h(\u2113\u22121)\u1d40\u00b7\u03b4(\u2113)"], ["W", "W(\u2113)"], ["W_new", "W(\u2113) \u2212 \u03b7\u00b7\u2202L/\u2202W"]];
+    t.layers.forEach((layer, i) => {
+      const h4 = document.createElement("h4");
+      h4.textContent = `Layer \u2113 = ${layer.layer + 1}: ${layer.shape[0]} \u2192 ${layer.shape[1]}, ${layer.activation}`;
+      root.appendChild(h4);
+      const table = document.createElement("table");
+      for (const [key, label] of rows) {
+        const value = layer[key];
+        if (value == null) continue;
+        const tr = document.createElement("tr");
+        const th = document.createElement("th");
+        th.textContent = label;
+        th.title = t.meanings[key] || "";
+        tr.appendChild(th);
+        const vector = Array.isArray(value[0]) ? value[0] : value;
+        const path = Array.isArray(value[0]) ? ["layers", i, key, 0] : ["layers", i, key];
+        vector.forEach((v, j) => tr.appendChild(numberCell("td", v, [...path, j])));
+        table.appendChild(tr);
+      }
+      root.appendChild(table);
+      const grid = document.createElement("div");
+      grid.className = "tracemats";
+      for (const [key, label] of mats) {
+        const box = document.createElement("div");
+        const cap = document.createElement("div");
+        cap.className = "meaning";
+        cap.textContent = label;
+        cap.title = t.meanings[key] || "";
+        box.appendChild(cap);
+        const m = document.createElement("table");
+        layer[key].forEach((row, r) => {
+          const tr = document.createElement("tr");
+          row.forEach((v, c) => tr.appendChild(numberCell("td", v, ["layers", i, key, r, c])));
+          m.appendChild(tr);
+        });
+        box.appendChild(m);
+        grid.appendChild(box);
+      }
+      root.appendChild(grid);
+    });
     return root;
+  }
+
+  function vectorTable(values, path) {
+    const table = document.createElement("table");
+    const tr = document.createElement("tr");
+    values.forEach((v, j) => tr.appendChild(numberCell("td", v, [...path, j])));
+    table.appendChild(tr);
+    return table;
   }
 
   const isNumber = (v) => typeof v === "number" || v === null;
