@@ -134,6 +134,10 @@ def test_vanishing_gradients_in_numbers(results):
     norms = sig["grad_norm_start"]
     assert all(a < b for a, b in zip(norms, norms[1:]))  # shrinking layer by layer
     assert relu["orders_of_magnitude"] < 1
+    # What back-propagation multiplies by: σ' ≤ ¼ at every sigmoid layer (none saturated, all
+    # near ¼), a ReLU's slope is 1 on its active share (0 elsewhere).
+    assert all(0.2 < v <= 0.25 for v in sig["mean_slope_start"])
+    assert all(0.2 < v < 0.9 for v in relu["mean_slope_start"])
     assert relu["epochs_to_target"] is not None and relu["final_accuracy"] >= 0.95
     assert sig["epochs_to_target"] is None or sig["epochs_to_target"] > relu["epochs_to_target"]
     assert 0 <= relu["dead_end"] < 0.5 and sig["dead_end"] is None

@@ -37,6 +37,8 @@ VALUE = "#1a1a1a"  # forward values
 GRAD = "#c0392b"  # gradients dL/d·
 WEIGHT = "#1f4e99"  # weights
 CLASS_COLORS = ["#e67e22", "#2471a3", "#27ae60", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d"]
+# Lines of curves(): blue first; green and teal far apart (five curves stay distinguishable).
+CURVE_COLORS = ["#2471a3", "#27ae60", "#8e44ad", "#c0392b", "#e67e22", "#7f8c8d", "#16a085"]
 DPI = 110
 
 
@@ -410,7 +412,7 @@ def curves(
     """One line per named series (e.g. training curves), with a legend."""
     for i, (name, values) in enumerate(series.items()):
         xs = np.arange(1, len(values) + 1) if x is None or name not in x else np.asarray(x[name])
-        ax.plot(xs, values, label=name, color=CLASS_COLORS[(i + 1) % len(CLASS_COLORS)], lw=1.6)
+        ax.plot(xs, values, label=name, color=CURVE_COLORS[i % len(CURVE_COLORS)], lw=1.6)
     if logx:
         ax.set_xscale("log")
     if logy:

@@ -54,6 +54,9 @@ def run(demo) -> None:
         acc = np.asarray(history.accuracy)
         reached = int(np.argmax(acc >= TARGET)) + 1 if (acc >= TARGET).any() else None
         norms0 = monitor.grad_norm[0]
+        # The slopes g'(e) back-propagation multiplies by, at the starting weights.
+        start = deep_network(act).trace(X[:64], y[:64])
+        slopes = [float(lt["g_prime"].mean()) for lt in start.layers[: DEPTH - 1]]
         hidden = slice(0, DEPTH - 1)
         sat = [v for v in monitor.saturated[-1][hidden] if v is not None]
         dead0 = [v for v in monitor.dead[0][hidden] if v is not None]
@@ -61,6 +64,7 @@ def run(demo) -> None:
         results[name] = {
             "lr": lr,
             "grad_norm_start": norms0,
+            "mean_slope_start": slopes,
             "first_over_last": norms0[0] / norms0[-1],
             "orders_of_magnitude": float(np.log10(norms0[-1] / norms0[0])),
             "saturated_end": float(np.mean(sat)) if sat else None,
@@ -79,8 +83,17 @@ def run(demo) -> None:
             f"  first layer / last layer = {r['first_over_last']:.1e} "
             f"({r['orders_of_magnitude']:.1f} orders of magnitude)"
         )
+        demo.say(
+            "  mean slope g'(e) of the hidden layers at the start (64 samples): "
+            + "  ".join(f"{v:.2f}" for v in slopes)
+        )
         if r["saturated_end"] is not None:
             demo.say(f"  saturated hidden units at the end: {r['saturated_end']:.1%}")
+            if act == "sigmoid" and r["saturated_end"] < 0.01:
+                demo.say(
+                    "  (the gradient shrinks without any saturation: each layer multiplies it by "
+                    "σ'(e) ≤ ¼ and by weights of size ~1/√16)"
+                )
         if r["dead_start"] is not None:
             demo.say(
                 f"  dead ReLUs (0 for every sample): {r['dead_start']:.1%} at the start, "
