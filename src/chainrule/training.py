@@ -307,15 +307,23 @@ def fit(
                 stopper=stopper,
             )
 
+    def mark() -> tuple:
+        """Where an interrupted epoch goes back to: the start of the current epoch."""
+        return (
+            snapshots[0],  # these weights stay intact until the end of the next epoch
+            net.rng.bit_generator.state,
+            _copy_state(opt) if checkpoint is not None else None,
+            stopper.state() if checkpoint is not None and stopper else None,
+            len(history.loss),
+        )
+
+    epoch = start_epoch
+    back = mark()
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for epoch in range(start_epoch, epochs):
-            # The state at the start of the epoch, to go back to if it is interrupted.
-            rng_state = net.rng.bit_generator.state
-            opt_state = _copy_state(opt) if checkpoint is not None else None
-            stop_state = stopper.state() if checkpoint is not None and stopper else None
-            recorded = len(history.loss)
-            snapshotted = False  # whether snapshots[0] already holds this epoch's end
-            try:
+        # One try around the whole loop: Ctrl-C at any moment of it lands in the handler,
+        # which puts everything back to `back`, the last completed epoch.
+        try:
+            while epoch < epochs:
                 opt.epoch = epoch
                 scale = opt.grad_scale
                 if mixing:
@@ -357,7 +365,6 @@ def fit(
                     )
                 snapshots.reverse()
                 np.copyto(snapshots[0], theta)
-                snapshotted = True
                 logs = {"loss": loss}
                 history.loss.append(loss)
                 history.lr.append(opt.current_lr)
@@ -376,32 +383,34 @@ def fit(
                     stop = bool(hook.on_epoch_end(net, epoch, logs)) or stop
                 if checkpoint_every and (epoch + 1) % checkpoint_every == 0:
                     save(epoch + 1)
-            except KeyboardInterrupt:
-                net.theta[...] = snapshots[1 if snapshotted else 0]
-                net.rng.bit_generator.state = rng_state
-                if opt_state is not None:
-                    _restore_state(opt, opt_state)
-                if stop_state is not None:
-                    stopper.load_state(*stop_state)
-                _truncate(history, recorded)
-                history.interrupted = True
-                save(epoch)
-                break
-            if stop:
-                history.stopped_early = True
-                break
+                back = mark()
+                epoch += 1
+                if stop:
+                    history.stopped_early = True
+                    break
+        except KeyboardInterrupt:
+            weights, rng_state, opt_state, stop_state, recorded = back
+            net.theta[...] = weights
+            net.rng.bit_generator.state = rng_state
+            if opt_state is not None:
+                _restore_state(opt, opt_state)
+            if stop_state is not None:
+                stopper.load_state(*stop_state)
+            _truncate(history, recorded)
+            history.interrupted = True
+            save(recorded)
     for ws in spaces.values():  # give the output rows back to the workspaces
         if fused:
             ws.logits = np.empty_like(ws.logits)
         else:
             ws.h[top] = ws.hv[top] = np.empty_like(ws.hv[top])
-    for hook in hooks:
-        hook.on_train_end(net, history)
-    if not history.interrupted:
-        try:
+    try:
+        for hook in hooks:
+            hook.on_train_end(net, history)
+        if not history.interrupted:
             save(len(history.loss))
-        except KeyboardInterrupt:  # arrived while the final state was written: it is written
-            history.interrupted = True
+    except KeyboardInterrupt:  # training is over; what was being written is written whole
+        history.interrupted = True
     return history
 
 
