@@ -113,6 +113,8 @@ def test_sigint_then_resume_is_bit_identical(tmp_path):
     args = ["--epochs", "60", "--hidden", "32", "--seed", "3"]
     full = run("train", *args, "--out", "full.crnet", cwd=tmp_path)
     assert full.returncode == 0, full.stderr
+    assert (tmp_path / "full.crnet.ckpt").exists()  # the default checkpoint sits by the model
+    args += ["--checkpoint", "run.ckpt"]
     child = subprocess.Popen(
         [sys.executable, "-m", "chainrule.cli", "train", *args, "--out", "part.crnet"],
         cwd=tmp_path,
@@ -121,14 +123,60 @@ def test_sigint_then_resume_is_bit_identical(tmp_path):
         text=True,
     )
     deadline = time.monotonic() + 60
-    while not (tmp_path / "part.crnet.ckpt").exists():  # wait until training is under way
+    while not (tmp_path / "run.ckpt").exists():  # wait until training is under way
         assert time.monotonic() < deadline
         time.sleep(0.05)
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=60)
-    assert child.returncode == 130 and "--resume" in err and "Traceback" not in err
-    assert not (tmp_path / "part.crnet").exists()
-    done = run("train", *args, "--out", "part.crnet", "--resume", "part.crnet.ckpt", cwd=tmp_path)
+    assert child.returncode == 130 and "--resume run.ckpt" in err and "Traceback" not in err
+    assert not (tmp_path / "part.crnet").exists() and not (tmp_path / "part.history.csv").exists()
+    done = run("train", *args, "--out", "part.crnet", "--resume", "run.ckpt", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     a, b = cr.load(tmp_path / "full.crnet"), cr.load(tmp_path / "part.crnet")
     assert a.theta.tobytes() == b.theta.tobytes()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A good CSV, a model trained on it, and files that do not fit it."""
+    folder = tmp_path_factory.mktemp("small")
+    rng = np.random.default_rng(2)
+    rows = ["x1,x2,label"] + [
+        f"{a:.3f},{b:.3f},{'yes' if a > b else 'no'}" for a, b in rng.normal(size=(40, 2))
+    ]
+    (folder / "good.csv").write_text("\n".join(rows) + "\n")
+    (folder / "quoted.csv").write_text('"x1;x2;label"\n"1;2;yes"\n"3;4;no"\n')
+    np.save(folder / "wide.npy", rng.normal(size=(5, 3)))
+    done = run(
+        "train", "good.csv", "--target", "label", "--epochs", "2", "--out", "m.crnet", cwd=folder
+    )
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+OUTPUT_CASES = [
+    (["--out", "."], "--out '.' is a folder"),
+    (["--out", "m.crnet", "--plot", "good.csv"], "--plot 'good.csv' is a file"),
+    (["--out", "n.crnet", "--checkpoint", "nowhere/c.ckpt"], "must be a file in an existing"),
+    (["--out", "n.crnet", "--checkpoint", "n.crnet"], "--checkpoint must differ from --out"),
+    (["--out", "n.crnet", "--resume", "good.csv"], "not a chainrule model file"),
+]
+
+
+@pytest.mark.parametrize(("args", "words"), OUTPUT_CASES, ids=[a[-1] for a, _ in OUTPUT_CASES])
+def test_bad_output_paths_fail_before_training(small, args, words):
+    before = sorted(p.name for p in small.iterdir())
+    done = run("train", "good.csv", "--target", "label", "--epochs", "2", *args, cwd=small)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert sorted(p.name for p in small.iterdir()) == before  # no model, history or plot
+
+
+def test_files_that_do_not_fit_the_model_are_explained(small):
+    wide = run("predict", "m.crnet", "wide.npy", "--out", "p.csv", cwd=small)
+    assert wide.returncode == 1 and "Traceback" not in wide.stderr
+    assert "trained on 2 features ('x1', 'x2')" in wide.stderr and "has 3 columns" in wide.stderr
+    assert not (small / "p.csv").exists()
+    quoted = run("train", "quoted.csv", "--target", "label", "--out", "q.crnet", cwd=small)
+    assert quoted.returncode == 1 and "check its delimiter" in quoted.stderr
+    assert not (small / "q.crnet").exists()

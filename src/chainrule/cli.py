@@ -107,6 +107,10 @@ def train(
     seed: Annotated[int, typer.Option(help="Seed of weights, shuffling and split.")] = 0,
     out: Annotated[Path, typer.Option(help="The model file to write.")] = Path("model.crnet"),
     plot: Annotated[Path | None, typer.Option(help="Folder for the learning-curve PNG.")] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="Checkpoint written every epoch and on Ctrl-C; default: MODEL.ckpt."),
+    ] = None,
     resume: Annotated[Path | None, typer.Option(help="Continue from this checkpoint.")] = None,
     monitor: Annotated[
         bool,
@@ -137,7 +141,7 @@ def train(
     settings = workflow.TrainSettings(
         sizes, activation, epochs, batch_size, optimizer, lr, l2, val_split, early_stopping, seed
     )
-    checkpoint = out.with_name(out.name + ".ckpt")
+    checkpoint = _train_outputs(out, plot, checkpoint)
     columns = [
         TextColumn("epoch {task.completed}/{task.total}"),
         BarColumn(),
@@ -194,6 +198,27 @@ def train(
         console.print(f"learning curve: {path}")
     if monitor:
         _monitor_report(history, out, plot)
+
+
+def _train_outputs(out: Path, plot: Path | None, checkpoint: Path | None) -> Path:
+    """Check every path 'train' writes before it trains (no model without its history and
+    plot); returns the checkpoint path."""
+    if out.name in ("", ".", "..") or out.is_dir():
+        raise cr.ConfigError(f"--out {str(out)!r} is a folder; name a file, e.g. model.crnet")
+    if not out.parent.is_dir():
+        raise cr.ConfigError(f"--out {str(out)!r}: folder {str(out.parent)!r} does not exist")
+    if plot is not None:
+        if plot.exists() and not plot.is_dir():
+            raise cr.ConfigError(f"--plot {str(plot)!r} is a file; it needs a folder")
+        from . import plot as _needs_matplotlib  # noqa: F401  (ConfigError if it is missing)
+    checkpoint = checkpoint or out.with_name(out.name + ".ckpt")
+    if checkpoint.is_dir() or not checkpoint.parent.is_dir():
+        raise cr.ConfigError(
+            f"--checkpoint {str(checkpoint)!r} must be a file in an existing folder"
+        )
+    if checkpoint.resolve() == out.resolve():
+        raise cr.ConfigError("--checkpoint must differ from --out (the model file)")
+    return checkpoint
 
 
 def _monitor_report(history, out: Path, folder: Path | None) -> None:

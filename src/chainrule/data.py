@@ -93,7 +93,13 @@ def _from_arrays(pd, X: np.ndarray, y: np.ndarray | None):
 def _check_column(frame, column: str, what: str) -> None:
     if column not in frame.columns:
         names = ", ".join(repr(c) for c in frame.columns[:20])
-        raise InputError(f"{what} column {column!r} is not in the data; its columns are: {names}")
+        hint = ""
+        if len(frame.columns) == 1 and any(d in frame.columns[0] for d in ",;|\t"):
+            # one column whose name holds separators: the parser split on the wrong character
+            hint = "; the file was read as a single column: check its delimiter"
+        raise InputError(
+            f"{what} column {column!r} is not in the data; its columns are: {names}{hint}"
+        )
 
 
 def numeric_features(frame, columns: list[str]) -> np.ndarray:
@@ -173,7 +179,17 @@ def load_training(path_or_frame, target: str, task: str | None = None) -> Datase
 def load_for_model(path, metadata: dict, need_target: bool):
     """Features (and targets, if present or needed) of a new file, as the model was trained."""
     frame = read_table(path)
-    X = numeric_features(frame, list(metadata["features"]))
+    features = list(metadata["features"])
+    absent = [c for c in features if c not in frame.columns]
+    if absent:
+        names = ", ".join(repr(c) for c in frame.columns[:20])
+        trained = ", ".join(repr(c) for c in features[:20])
+        raise InputError(
+            f"feature column {absent[0]!r} is not in the data: the model was trained on "
+            f"{len(features)} features ({trained}) and {str(path)!r} has {len(frame.columns)} "
+            f"columns ({names})"
+        )
+    X = numeric_features(frame, features)
     target = metadata["target"]
     if target not in frame.columns:
         if need_target:
