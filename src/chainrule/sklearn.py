@@ -5,8 +5,9 @@ pipelines, grid searches and code written for ``sklearn.neural_network``. Under 
 :class:`chainrule.Network` (``estimator.network_``) trained by :meth:`Network.fit`.
 
 Differences from scikit-learn, by design: solvers are 'sgd' and 'adam' (no L-BFGS); learning
-rate schedules 'constant' and 'invscaling' ('adaptive' is refused); ``alpha`` is the same L2
-penalty, α/2·ΣW² per sample.
+rate schedules 'constant' and 'invscaling' ('adaptive' is refused). ``alpha`` is scikit-learn's
+L2 penalty, α/2·ΣW² divided by the batch size (times the mean sample weight, when weighted),
+so weighing a sample k times trains like repeating it k times (full-batch training).
 """
 
 from __future__ import annotations
@@ -120,12 +121,12 @@ class _BaseMLP(BaseEstimator):
             self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon, schedule=schedule
         )
 
-    def _build(self, n_in, n_out, output, loss, n_samples):
+    def _build(self, n_in, n_out, output, loss):
         sizes = [n_in, *self._check_params()]
         layers = [Dense(a, b, _ACTIVATIONS[self.activation]) for a, b in zip(sizes, sizes[1:])]
         layers.append(Dense(sizes[-1], n_out, output))
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        return Network(layers, loss=loss, dtype="float64", seed=seed, l2=self.alpha / n_samples)
+        return Network(layers, loss=loss, dtype="float64", seed=seed)  # l2 is set by _train
 
     def _train(self, X, T, sample_weight, epochs, incremental):
         n = len(X)
@@ -160,6 +161,10 @@ class _BaseMLP(BaseEstimator):
                 monitor="loss",
                 restore_best=False,
             )
+        # scikit-learn divides alpha by each batch's size (its total weight, when weighted);
+        # so a weight of 2 and a repeated sample give the same penalty
+        mean_weight = 1.0 if sample_weight is None else float(np.mean(sample_weight))
+        self.network_.l2 = self.alpha / (min(batch, len(X)) * mean_weight) if mean_weight else 0.0
         if not hasattr(self, "_optimizer_state") or not incremental:
             self._optimizer_state = self._optimizer()
         history = self.network_.fit(
@@ -221,9 +226,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             )
         weights = self._weights(X, y, sample_weight)
         if not (self.warm_start and hasattr(self, "network_")):
-            self.network_ = self._build(
-                X.shape[1], len(self.classes_), "softmax", "cross_entropy", len(X)
-            )
+            self.network_ = self._build(X.shape[1], len(self.classes_), "softmax", "cross_entropy")
         self._train(X, self._encoder.transform(y), weights, self.max_iter, incremental=False)
         return self
 
@@ -236,9 +239,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 raise ValueError("classes must be passed on the first call to partial_fit")
             self._encoder = LabelEncoder().fit(classes)
             self.classes_ = self._encoder.classes_
-            self.network_ = self._build(
-                X.shape[1], len(self.classes_), "softmax", "cross_entropy", len(X)
-            )
+            self.network_ = self._build(X.shape[1], len(self.classes_), "softmax", "cross_entropy")
         unseen = np.setdiff1d(y, self.classes_)
         if unseen.size:
             raise ValueError(f"y holds labels {unseen.tolist()} not in classes {self.classes_}")
@@ -341,7 +342,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         weights = None if sample_weight is None else _check_sample_weight(sample_weight, X)
         if not (self.warm_start and hasattr(self, "network_")):
             # squared_error = ½Σ(y - ŷ)², scikit-learn's own regression loss
-            self.network_ = self._build(X.shape[1], Y.shape[1], "identity", "squared_error", len(X))
+            self.network_ = self._build(X.shape[1], Y.shape[1], "identity", "squared_error")
         self._train(X, Y, weights, self.max_iter, incremental=False)
         return self
 
@@ -354,7 +355,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if first:
             self._single = y.ndim == 1
             n_out = 1 if self._single else y.shape[1]
-            self.network_ = self._build(X.shape[1], n_out, "identity", "squared_error", len(X))
+            self.network_ = self._build(X.shape[1], n_out, "identity", "squared_error")
         Y = y[:, None] if y.ndim == 1 else y
         weights = None if sample_weight is None else _check_sample_weight(sample_weight, X)
         self._train(X, Y, weights, 1, incremental=not first)
