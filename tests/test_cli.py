@@ -147,6 +147,7 @@ def small(tmp_path_factory):
     (folder / "good.csv").write_text("\n".join(rows) + "\n")
     (folder / "quoted.csv").write_text('"x1;x2;label"\n"1;2;yes"\n"3;4;no"\n')
     np.save(folder / "wide.npy", rng.normal(size=(5, 3)))
+    (folder / "h.history.csv").mkdir()  # where 'train --out h.crnet' would write its history
     done = run(
         "train", "good.csv", "--target", "label", "--epochs", "2", "--out", "m.crnet", cwd=folder
     )
@@ -160,6 +161,7 @@ OUTPUT_CASES = [
     (["--out", "n.crnet", "--checkpoint", "nowhere/c.ckpt"], "must be a file in an existing"),
     (["--out", "n.crnet", "--checkpoint", "n.crnet"], "--checkpoint must differ from --out"),
     (["--out", "n.crnet", "--resume", "good.csv"], "not a chainrule model file"),
+    (["--out", "h.crnet"], "would replace a folder"),
 ]
 
 
@@ -180,3 +182,20 @@ def test_files_that_do_not_fit_the_model_are_explained(small):
     quoted = run("train", "quoted.csv", "--target", "label", "--out", "q.crnet", cwd=small)
     assert quoted.returncode == 1 and "check its delimiter" in quoted.stderr
     assert not (small / "q.crnet").exists()
+
+
+def test_every_command_has_help():
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    from chainrule.cli import app
+
+    commands = get_command(app).commands
+    assert {"train", "predict", "evaluate", "export", "summary"} <= set(commands)
+    for name, command in commands.items():
+        shown = CliRunner().invoke(app, [name, "--help"])
+        assert shown.exit_code == 0, (name, shown.output)
+        assert "Usage: " in shown.output and command.help.split()[0] in shown.output
+        for option in command.params:  # every option is documented
+            if option.param_type_name == "option" and option.name != "help":
+                assert option.help, f"{name} {option.name} has no help text"

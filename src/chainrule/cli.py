@@ -207,6 +207,9 @@ def _train_outputs(out: Path, plot: Path | None, checkpoint: Path | None) -> Pat
         raise cr.ConfigError(f"--out {str(out)!r} is a folder; name a file, e.g. model.crnet")
     if not out.parent.is_dir():
         raise cr.ConfigError(f"--out {str(out)!r}: folder {str(out.parent)!r} does not exist")
+    history = out.with_name(out.stem + ".history.csv")
+    if history.is_dir():
+        raise cr.ConfigError(f"the history file {str(history)!r} would replace a folder")
     if plot is not None:
         if plot.exists() and not plot.is_dir():
             raise cr.ConfigError(f"--plot {str(plot)!r} is a file; it needs a folder")
