@@ -67,3 +67,38 @@ def test_export_command_and_errors(tmp_path):
         text=True,
     )
     assert bad.returncode == 1 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_exported_file_model_takes_raw_columns(tmp_path):
+    """A model from 'chainrule train' exports with its standardisation and labels."""
+    import json
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from chainrule import workflow
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(loc=[50.0, -3.0, 1000.0], scale=[10.0, 0.5, 200.0], size=(120, 3))
+    frame = pd.DataFrame(X, columns=["age (years)", "ph", "income"])
+    frame["band"] = np.where(X[:, 0] + 0.02 * X[:, 2] > 70, "high", "low")
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    settings = workflow.TrainSettings(hidden=(8,), epochs=5, val_split=0.0)
+    workflow.train_file(tmp_path / "d.csv", "band", None, settings, tmp_path / "m.crnet")
+    done = subprocess.run(
+        [sys.executable, "-m", "chainrule.cli", "export", "m.crnet", "--onnx", "m.onnx"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "age (years), ph, income" in done.stdout
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    (out,) = session.run(None, {"X": X.astype(np.float32)})  # raw, unstandardised columns
+    _, expected = workflow.predict_file(tmp_path / "m.crnet", tmp_path / "d.csv")
+    assert np.abs(expected - 0.5).max() > 0.1  # not a constant network
+    np.testing.assert_allclose(out, expected, atol=1e-5, rtol=0)
+    props = session.get_modelmeta().custom_metadata_map
+    assert json.loads(props["classes"]) == ["high", "low"]
+    assert json.loads(props["features"]) == ["age (years)", "ph", "income"]

@@ -290,8 +290,17 @@ def export(
     onnx: Annotated[Path, typer.Option("--onnx", help="The ONNX file to write.")],
 ):
     """Export a model to ONNX, for onnxruntime and other runtimes."""
-    path = cr.load(model).to_onnx(onnx)
-    console.print(f"ONNX model written to {path}")
+    from .onnx import to_onnx
+
+    net = cr.load(model)
+    scaling = net.metadata.get("scaling")  # a model from 'chainrule train' standardises first
+    path = to_onnx(net, onnx, scaling=scaling)
+    console.print(f"ONNX model written to {path}", highlight=False)
+    if scaling is not None and "features" in net.metadata:
+        names = ", ".join(net.metadata["features"])
+        console.print(f"input X: the raw columns {names}, in this order", highlight=False)
+    if net.metadata.get("classes") is not None:
+        console.print(f"output Y: probabilities of {net.metadata['classes']}", highlight=False)
 
 
 @app.command()

@@ -4,10 +4,16 @@ Each Dense layer becomes MatMul (+ Add for the bias) and its activation's ONNX o
 Sigmoid, Tanh, Relu, LeakyRelu, Softmax (axis -1); the threshold units become Greater → Cast
 (step) and Greater → Where (sign). The graph takes ``X`` (batch, n_inputs) and returns ``Y``
 (batch, n_outputs) — exactly what :meth:`Network.predict` returns.
+
+A model trained from a data file (``chainrule train``) standardises its inputs first; passing
+its ``scaling`` puts that step (Sub, Div) at the head of the graph, so the ONNX model takes the
+raw feature columns as ``chainrule predict`` does. Feature names, target and class labels from
+``net.metadata`` are stored as JSON in the model's metadata properties.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -18,8 +24,12 @@ from .errors import ConfigError
 OPSET = 17
 
 
-def to_onnx(net, path: str | os.PathLike) -> Path:
-    """Write ``net`` as an ONNX model to ``path`` (atomically); returns the path."""
+def to_onnx(net, path: str | os.PathLike, *, scaling: dict | None = None) -> Path:
+    """Write ``net`` as an ONNX model to ``path`` (atomically); returns the path.
+
+    ``scaling`` ({"mean": (d,), "scale": (d,)}, as ``chainrule train`` stores in
+    ``net.metadata``) makes the graph standardise its input X (batch, d) first.
+    """
     try:
         import onnx
         from onnx import TensorProto, helper, numpy_helper
@@ -35,6 +45,18 @@ def to_onnx(net, path: str | os.PathLike) -> Path:
     elem = TensorProto.FLOAT if net.dtype == np.float32 else TensorProto.DOUBLE
     nodes, inits = [], []
     current = "X"
+    if scaling is not None:
+        for key in ("mean", "scale"):
+            values = np.asarray(scaling[key], dtype=net.dtype)
+            if values.shape != (net.n_inputs,):
+                raise ConfigError(
+                    f"scaling[{key!r}] has shape {values.shape}; the network takes "
+                    f"{net.n_inputs} inputs"
+                )
+            inits.append(numpy_helper.from_array(values, key))
+        nodes.append(helper.make_node("Sub", ["X", "mean"], ["centred"]))
+        nodes.append(helper.make_node("Div", ["centred", "scale"], ["standardised"]))
+        current = "standardised"
     for i, layer in enumerate(net.layers):
         w = f"W{i}"
         inits.append(numpy_helper.from_array(np.ascontiguousarray(layer.W), w))
@@ -80,6 +102,8 @@ def to_onnx(net, path: str | os.PathLike) -> Path:
     model = helper.make_model(
         graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="chainrule"
     )
+    notes = {k: net.metadata[k] for k in ("features", "target", "classes") if k in net.metadata}
+    helper.set_model_props(model, {k: json.dumps(v) for k, v in notes.items()})
     onnx.checker.check_model(model)
     with _signals_deferred():
         _write_atomically(path, [model.SerializeToString()])
