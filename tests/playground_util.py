@@ -21,8 +21,11 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def playground_server(*extra: str) -> Iterator[str]:
-    """Run ``python -m chainrule.playground --port 0`` and yield its URL (ends with '/')."""
+def playground_server_log(*extra: str) -> Iterator[tuple[str, list[str]]]:
+    """Run ``python -m chainrule.playground --port 0``; yield its URL and its log so far.
+
+    The log is a list of the server's output lines, growing while it runs.
+    """
     proc = subprocess.Popen(
         [sys.executable, "-m", "chainrule.playground", "--port", "0", "--no-browser", *extra],
         stdout=subprocess.PIPE,
@@ -38,7 +41,7 @@ def playground_server(*extra: str) -> Iterator[str]:
         # Keep reading its output so a chatty server never blocks on a full pipe.
         log: list[str] = []
         threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True).start()
-        yield match.group(0)
+        yield match.group(0), log
         assert proc.poll() is None, "the server died: " + "".join(log)
     finally:
         proc.terminate()
@@ -47,3 +50,10 @@ def playground_server(*extra: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def playground_server(*extra: str) -> Iterator[str]:
+    """Run ``python -m chainrule.playground --port 0`` and yield its URL (ends with '/')."""
+    with playground_server_log(*extra) as (url, _):
+        yield url

@@ -13,7 +13,7 @@ import httpx2 as httpx
 import numpy as np
 import pytest
 import websockets
-from playground_util import playground_server
+from playground_util import playground_server, playground_server_log
 from starlette.testclient import TestClient
 
 import chainrule as cr
@@ -23,6 +23,7 @@ from chainrule.playground.config import MAX_LAYERS, MAX_NEURONS, MAX_SAMPLES, MA
 from chainrule.playground.frames import decode_frame, encode_frame
 from chainrule.playground.server import MAX_BODY, Settings, create_app
 from chainrule.playground.session import Session
+from chainrule.playground.wire import nesting_depth, parse_json
 
 
 @pytest.fixture
@@ -442,3 +443,226 @@ def test_the_training_rate_cap_holds():
         epoch, elapsed = asyncio.run(scenario(url))
     # An upper bound only (a busy machine can only train fewer): 40 epochs/s plus one burst.
     assert 0 < epoch <= 40 * elapsed + 2
+
+
+# ---------------------------------------------------------------------- hardening, round two
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        (b"[" * 10_000, 400, "levels deep"),
+        (b'{"seed": ' + b"[" * 2000 + b"]" * 2000 + b"}", 400, "levels deep"),
+        (b'{"lr": NaN}', 400, "NaN"),
+        (b'{"lr": -Infinity}', 400, "Infinity"),
+        (b'{"lr": 1e400}', 400, "1e400"),
+        (b'{"seed": 1' + b"0" * 4400 + b"}", 400, "digits"),
+        (b'{"seed": 1, "seed": 2}', 400, "'seed' twice"),
+        (b'{"seed": "\xff"}', 400, "UTF-8"),
+        (b'{"features": [["x1"]]}', 422, "features"),
+        (b'{"features": [{"x1": 1}]}', 422, "features"),
+        (b'{"layers": [[4]], "activations": ["tanh"]}', 422, "layers[0]"),
+        (b'{"lr": ' + str(10**300).encode() + b"}", 400, "digits"),
+        (b"null", 422, "JSON object"),
+    ],
+)
+def test_malformed_json_is_a_4xx_naming_the_problem(client, body, status, words):
+    r = client.post("/api/sessions", content=body, headers=JSON)
+    assert r.status_code == status, r.text
+    assert words in r.json()["error"]
+
+
+def test_nesting_depth_skips_strings():
+    assert nesting_depth('{"a": "[[[[{{{{\\"[[[[", "b": [[1]]}') == 3
+    assert nesting_depth("[" * 5000) == 5000
+    r = parse_json('{"dataset": "' + "[" * 100 + '"}')  # brackets in a string are not nesting
+    assert r == {"dataset": "[" * 100}
+
+
+def test_huge_and_wrong_numbers_in_session_requests_are_4xx(client):
+    sid = new_session(client)
+    base = f"/api/sessions/{sid}"
+    huge = str(10**19).encode()  # within the digit limit, beyond anything the session takes
+    for path, body in [
+        ("/points", b'{"x": 1, "y": 0, "label": ' + huge + b"}"),
+        ("/trace", b'{"x": 1, "y": 1, "label": ' + huge + b"}"),
+        ("/trace", b'{"index": ' + huge + b"}"),
+        ("/step", b'{"epochs": ' + huge + b"}"),
+        ("/points", b'{"x": [1], "y": 0, "label": 0}'),
+    ]:
+        r = client.post(base + path, content=body, headers=JSON)
+        assert 400 <= r.status_code < 500, (path, body, r.text)
+    r = client.delete(base + "/points/" + "9" * 5000)
+    assert r.status_code == 422 and "index" in r.json()["error"]
+    r = client.delete(base + "/points/x")
+    assert r.status_code == 422 and "index" in r.json()["error"]
+
+
+def test_config_from_python_refuses_huge_numbers():
+    for field in ("lr", "regRate", "stopLoss"):
+        with pytest.raises(cr.ConfigError, match=field):
+            Config.from_dict({field: 10**400})
+    with pytest.raises(cr.ConfigError, match="unknown"):
+        Config.from_dict({1: 2, "a": 3})
+
+
+def _upload(client, sid, content: bytes):
+    return client.post(
+        f"/api/sessions/{sid}/upload", content=content, headers={"content-type": "text/csv"}
+    )
+
+
+def test_csv_with_bare_carriage_returns_or_huge_fields(client):
+    sid = new_session(client)
+    r = _upload(client, sid, b"x1,x2,label\r1,2,0\r3,4,1\r-1,0.5,1\r")  # classic Mac line ends
+    assert r.status_code == 200, r.text
+    assert sorted(p[:3] for p in r.json()["points"]) == [[-1, 0.5, 1], [1, 2, 0], [3, 4, 1]]
+    r = _upload(client, sid, b"1,2\r,0\n3,4,1\n")  # a stray \r inside a row
+    assert r.status_code == 422 and "row 1" in r.json()["error"]
+    r = _upload(client, sid, b"1,2,0\n" + b"3," * 2 + b"1" * 140_000 + b"\n")
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert "row 2" in error and "field" in error and len(error) < 400
+    r = _upload(client, sid, b"1,2,0\n3,4,1\n" + b'"' + b"7" * 100_000 + b'",1,0\n')
+    assert r.status_code == 422 and len(r.json()["error"]) < 400  # the row is not echoed whole
+
+
+def test_csv_with_extreme_values_is_refused_or_rescaled(client):
+    sid = new_session(client, problem="regression", dataset="plane")
+    r = _upload(client, sid, b"1.5e308,1.7e308,0\n1.6e308,-1.7e308,1\n0,0,0.5\n")
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 200:
+        assert all(abs(v) <= 6 for p in r.json()["points"] for v in p[:2])
+    r = _upload(client, sid, b"1,2,1e300\n3,4,1\n")
+    assert r.status_code == 422 and "label" in r.json()["error"]
+    assert client.get(f"/api/sessions/{sid}/frame").status_code == 200  # still consistent
+
+
+def test_a_session_whose_socket_never_joins_frees_its_slot():
+    settings = Settings(max_sessions=2, socket_wait=1.0)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        new_session(client)
+        new_session(client)
+        assert client.post("/api/sessions", json={}).status_code == 429  # both still waiting
+        time.sleep(1.2)
+        new_session(client)  # their sockets never came: the slots went to the new tab
+
+
+@pytest.mark.parametrize(
+    ("origin", "accepted"),
+    [
+        ("http://127.0.0.1:8000", True),
+        ("https://127.0.0.1:8000", False),
+        ("http://127.0.0.1:8001", False),
+        ("http://127.0.0.1", False),
+        ("http://evil.example:8000", False),
+        ("null", False),
+        ("http://127.0.0.1:99999", False),
+    ],
+)
+def test_socket_origin_must_match_scheme_host_and_port(client, origin, accepted):
+    sid = new_session(client)
+    headers = {"host": "127.0.0.1:8000", "origin": origin}
+    if accepted:
+        with client.websocket_connect(f"/api/sessions/{sid}/ws", headers=headers) as ws:
+            assert json.loads(ws.receive_text())["type"] == "state"
+        return
+    with (
+        pytest.raises(Exception) as info,
+        client.websocket_connect(f"/api/sessions/{sid}/ws", headers=headers) as ws,
+    ):
+        ws.receive_text()
+    assert getattr(info.value, "code", None) == 1008
+
+
+async def _open_socket(http, url: str):
+    sid = (await http.post("api/sessions", json={})).json()["id"]
+    ws = await websockets.connect(url.replace("http", "ws") + f"api/sessions/{sid}/ws")
+    return sid, ws
+
+
+async def _until_text(ws, kind: str, timeout: float = 10) -> dict:
+    """The next text message of type ``kind`` (frames and other messages are skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic()))
+        if isinstance(message, str) and json.loads(message)["type"] == kind:
+            return json.loads(message)
+
+
+async def _until_frame(ws, timeout: float = 10) -> dict:
+    """The header of the next frame whose epoch is past 0."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic()))
+        if isinstance(message, bytes) and decode_frame(message)[0]["epoch"]:
+            return decode_frame(message)[0]
+
+
+def test_malformed_socket_messages_get_an_error_reply_and_the_session_goes_on():
+    bad = [
+        "[" * 2000 + "]" * 2000,  # 4,000 characters of nesting: RecursionError before
+        '{"type": ' + "[" * 1990 + "]" * 1990 + "}",
+        b'{"type": "play"}',  # a binary frame
+        "[1]",
+        "5",
+        '{"type": "ack", "n": NaN}',
+        '{"type": "view", "hover": [' + "1," * 3000 + "1]}",  # over the size limit
+        '{"no": "type"}',
+    ]
+
+    async def scenario(url):
+        async with httpx.AsyncClient(base_url=url) as http:
+            sid, ws = await _open_socket(http, url)
+            async with ws:
+                for message in bad:
+                    await ws.send(message)
+                    reply = await _until_text(ws, "error")
+                    assert reply["error"], message
+                await ws.send(json.dumps({"type": "ack", "n": 10}))
+                await ws.send(json.dumps({"type": "step"}))  # still answering
+                assert (await _until_frame(ws))["epoch"] == 1
+                r = await http.get(f"api/sessions/{sid}")
+                assert r.status_code == 200
+
+    with playground_server_log() as (url, log):
+        asyncio.run(scenario(url))
+        time.sleep(0.2)
+    assert "Traceback" not in "".join(log), "".join(log)
+
+
+def test_invalid_utf8_and_disconnects_leave_no_traceback():
+    async def scenario(url):
+        host, port = url.split("//")[1].rstrip("/").rsplit(":", 1)
+        async with httpx.AsyncClient(base_url=url) as http:
+            _, ws = await _open_socket(http, url)
+            await ws.send(b'{"type": "\xff"}', text=True)  # a text frame that is not UTF-8
+            with pytest.raises(websockets.ConnectionClosed) as info:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 10)
+            assert info.value.rcvd.code == 1007  # the protocol's answer to invalid text
+            _, ws = await _open_socket(http, url)  # a tab closed mid-training
+            await ws.send(json.dumps({"type": "play"}))
+            await ws.recv()
+            ws.transport.abort()
+            sid = (await http.post("api/sessions", json={})).json()["id"]
+            for path, kind in [
+                (f"/api/sessions/{sid}/upload", "text/csv"),
+                ("/api/sessions", JSON["content-type"]),
+            ]:
+                reader, writer = await asyncio.open_connection(host, int(port))
+                writer.write(
+                    f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {kind}\r\n"
+                    "Content-Length: 10000\r\n\r\n1,2,3\n".encode()
+                )
+                await writer.drain()
+                await asyncio.sleep(0.1)
+                writer.transport.abort()  # gone before sending the whole body
+            await asyncio.sleep(0.5)
+            assert (await http.post("api/sessions", json={})).status_code == 201
+
+    with playground_server_log() as (url, log):
+        asyncio.run(scenario(url))
+        time.sleep(0.2)
+    assert "Traceback" not in "".join(log), "".join(log)

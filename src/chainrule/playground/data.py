@@ -16,11 +16,13 @@ import numpy as np
 from .. import datasets
 from ..errors import InputError
 from .config import MAX_CLASSES, MAX_SAMPLES, Config
+from .wire import shown
 
 DOMAIN = 6.0  # the page shows [-6, 6]²
 GRID = 100  # the output heatmap is GRID × GRID
 SMALL = 25  # neuron heatmaps: every (GRID // SMALL)-th cell
 STEP = GRID // SMALL
+MAX_TARGET = 1e6  # regression targets from a CSV: well inside float32, whose square also fits
 
 # Playground name -> (chainrule.datasets function, takes classes=, noise per percent).
 GENERATORS: dict[str, tuple[str, bool, float]] = {
@@ -183,53 +185,86 @@ def parse_csv(text: str, classification: bool) -> tuple[np.ndarray, np.ndarray, 
     """Read an upload of rows ``x1,x2,label`` (a header row is allowed).
 
     Returns X (n, 2), y (n,) and a note on any rescaling. Labels are class numbers
-    0..MAX_CLASSES-1 for classification, any finite numbers for regression. Points outside the
-    page's [-6, 6]² are shifted and scaled (one factor for both axes) into [-5, 5]².
+    0..MAX_CLASSES-1 for classification, finite numbers up to ±MAX_TARGET for regression. Points
+    outside the page's [-6, 6]² are shifted and scaled (one factor for both axes) into [-5, 5]².
     """
-    rows: list[tuple[float, float, float]] = []
-    reader = csv.reader(io.StringIO(text))
-    for number, row in enumerate(reader, start=1):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != 3:
-            raise InputError(
-                f"CSV row {number} has {len(row)} fields; each row needs three: x1, x2, label"
-            )
-        try:
-            values = tuple(float(cell) for cell in row)
-        except ValueError:
-            if number == 1 and not rows:
-                continue  # a header
-            raise InputError(
-                f"CSV row {number} is {','.join(row)!r}: x1, x2 and label must be numbers"
-            ) from None
-        if not all(math.isfinite(v) for v in values):
-            raise InputError(f"CSV row {number} holds NaN or infinity; give finite numbers")
-        rows.append(values)
-        if len(rows) > MAX_SAMPLES:
-            raise InputError(
-                f"the CSV has more than {MAX_SAMPLES} points, the most the playground holds"
-            )
+    rows = _csv_rows(text)
     if len(rows) < 2:
         raise InputError("the CSV needs at least two points (rows of x1, x2, label)")
     array = np.array(rows)
     X, y = array[:, :2], array[:, 2]
-    if classification:
-        if not np.all(y == np.round(y)) or y.min() < 0 or y.max() >= MAX_CLASSES:
-            raise InputError(
-                f"for classification the labels must be class numbers 0 to {MAX_CLASSES - 1}; "
-                "switch the problem type to regression for numeric targets"
-            )
-        y = y.astype(np.int64)
-        if len(np.unique(y)) < 2:
-            raise InputError("the CSV's labels are all one class; a classifier needs two or more")
-    note = ""
-    if np.abs(X).max() > DOMAIN:
-        centre = (X.max(axis=0) + X.min(axis=0)) / 2
-        factor = 5.0 / np.abs(X - centre).max()
-        X = (X - centre) * factor
-        note = (
-            f"points were shifted by {(-centre).round(4).tolist()} and scaled by {factor:.4g} "
-            "to fit the plot"
-        )
+    y = _class_labels(y) if classification else _targets(y)
+    X, note = _fit_plot(X)
     return X, y, note
+
+
+def _csv_rows(text: str) -> list[tuple[float, float, float]]:
+    """The CSV's rows of three finite numbers; a first row that is not numbers is a header."""
+    rows: list[tuple[float, float, float]] = []
+    # newline="": the csv module then reads \n, \r\n and a bare \r (old Mac files) as row ends.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    number = 0
+    try:
+        for number, row in enumerate(reader, start=1):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != 3:
+                raise InputError(
+                    f"CSV row {number} has {len(row)} fields; each row needs three: x1, x2, label"
+                )
+            try:
+                values = tuple(float(cell) for cell in row)
+            except ValueError:
+                if number == 1 and not rows:
+                    continue  # a header
+                raise InputError(
+                    f"CSV row {number} is {shown(','.join(row))}: x1, x2 and label must be numbers"
+                ) from None
+            if not all(math.isfinite(v) for v in values):
+                raise InputError(f"CSV row {number} holds NaN or infinity; give finite numbers")
+            rows.append(values)
+            if len(rows) > MAX_SAMPLES:
+                raise InputError(
+                    f"the CSV has more than {MAX_SAMPLES} points, the most the playground holds"
+                )
+    except csv.Error as exc:  # e.g. a field over csv.field_size_limit() (128 KiB)
+        raise InputError(
+            f"CSV row {number + 1} cannot be read ({exc}); each row holds three numbers: "
+            "x1, x2, label"
+        ) from None
+    return rows
+
+
+def _class_labels(y: np.ndarray) -> np.ndarray:
+    if not np.all(y == np.round(y)) or y.min() < 0 or y.max() >= MAX_CLASSES:
+        raise InputError(
+            f"for classification the labels must be class numbers 0 to {MAX_CLASSES - 1}; "
+            "switch the problem type to regression for numeric targets"
+        )
+    y = y.astype(np.int64)
+    if len(np.unique(y)) < 2:
+        raise InputError("the CSV's labels are all one class; a classifier needs two or more")
+    return y
+
+
+def _targets(y: np.ndarray) -> np.ndarray:
+    if np.abs(y).max() > MAX_TARGET:
+        raise InputError(
+            f"the CSV's label column holds {shown(float(np.abs(y).max()))}; regression targets "
+            f"must be from -{MAX_TARGET:g} to {MAX_TARGET:g} (rescale them)"
+        )
+    return y
+
+
+def _fit_plot(X: np.ndarray) -> tuple[np.ndarray, str]:
+    """X shifted and scaled into [-5, 5]² if any point is outside the plot, and a note saying so."""
+    if np.abs(X).max() <= DOMAIN:
+        return X, ""
+    # Halves first: (max + min) / 2 overflows for coordinates near the float limit.
+    centre = X.max(axis=0) / 2 + X.min(axis=0) / 2
+    spread = np.abs(X - centre).max()
+    factor = 5.0 / spread if spread > 0 else 1.0  # all points equal: only shift them
+    X = (X - centre) * factor
+    shift = ", ".join(f"{v:.6g}" for v in -centre)  # not round(4): it overflows near 1e308
+    note = f"points were shifted by [{shift}] and scaled by {factor:.4g} to fit the plot"
+    return X, note

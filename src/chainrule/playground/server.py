@@ -13,8 +13,9 @@ import contextlib
 import ipaddress
 import json
 import logging
-import math
+import re
 import socket
+import sys
 import time
 import webbrowser
 from collections.abc import Awaitable, Callable
@@ -23,9 +24,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -36,15 +38,19 @@ from . import config as c
 from .codegen import python_script
 from .config import MAX_STEP_EPOCHS, Config
 from .session import DEFAULT_MAX_RATE, Session
+from .wire import parse_json, shown
 
 log = logging.getLogger("chainrule.playground")
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 256 * 1024  # bytes per request (a 2,000-point CSV is about 60 kB)
-MAX_MESSAGE = 4096  # bytes per WebSocket command
+MAX_JSON = 16 * 1024  # bytes per JSON request (the page's largest, a setup, is under 1 kB)
+MAX_MESSAGE = 4096  # characters per WebSocket command
+SOCKET_WAIT = 5.0  # seconds a new session's slot is kept for its socket when the server is full
 MAX_MESSAGES_PER_S = 200  # commands per second per socket before it is closed
 SLICE = 1 / 90  # seconds of training between frames while playing
 MAX_INFLIGHT = 3  # frames sent but not yet drawn: enough to hide the page's round trip
 LOCAL_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
+DEFAULT_PORTS = {"http": 80, "https": 443}
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
@@ -64,6 +70,7 @@ class Settings:
     max_sessions: int = 32
     max_rate: int = DEFAULT_MAX_RATE  # epochs per second per session
     idle_timeout: float = 120.0  # seconds a session without a socket is kept
+    socket_wait: float = SOCKET_WAIT  # ... or, when the server is full, this many
 
 
 class HttpError(Exception):
@@ -97,17 +104,24 @@ class Registry:
         self.settings = settings
         self.handles: dict[str, Handle] = {}
 
-    def create(self, config: Config) -> Handle:
+    def make_room(self) -> None:
+        """Refuse with 429 unless one more session fits (sessions without a socket may go)."""
         if len(self.handles) >= self.settings.max_sessions:
-            self.reap()
+            # A tab whose socket never came (closed at once, blocked, a script) keeps no slot
+            # from a tab that is opening now.
+            self.reap(self.settings.socket_wait)
         if len(self.handles) >= self.settings.max_sessions:
             raise HttpError(
                 429,
                 f"the server already runs {self.settings.max_sessions} sessions, its limit; "
                 "close another playground tab and reload",
             )
-        handle = Handle(Session(config))
-        self.handles[handle.session.id] = handle
+
+    def add(self, session: Session) -> Handle:
+        """Register a new session (429 if the server filled up meanwhile)."""
+        self.make_room()  # again: others may have been added while this one was built
+        handle = Handle(session)
+        self.handles[session.id] = handle
         return handle
 
     def get(self, sid: str) -> Handle:
@@ -123,11 +137,11 @@ class Registry:
             handle.closed = True
             handle.wake.set()
 
-    def reap(self) -> None:
-        """Drop sessions that never got (or lost) their socket and are idle."""
+    def reap(self, idle: float) -> None:
+        """Drop sessions that have no socket and were not used for ``idle`` seconds."""
         now = time.monotonic()
         for sid, handle in list(self.handles.items()):
-            if handle.socket is None and now - handle.seen > self.settings.idle_timeout:
+            if handle.socket is None and now - handle.seen > idle:
                 self.remove(sid)
 
 
@@ -135,42 +149,84 @@ class Registry:
 async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
     """The request body, refusing more than ``limit`` bytes with 413."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    # Length first: int() of a header of thousands of digits raises (uvicorn refuses those
+    # anyway, other servers may not).
+    if (
+        declared is not None
+        and declared.isdigit()
+        and (len(declared) > 18 or int(declared) > limit)
+    ):
         raise HttpError(413, f"the request body has {declared} bytes; the limit is {limit}")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HttpError(413, f"the request body is over the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HttpError(413, f"the request body is over the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # the client went away: nobody reads the answer, nothing to log
+        raise HttpError(400, "the client closed the connection before sending the body") from None
     return b"".join(chunks)
 
 
 async def read_json(request: Request) -> dict:
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+    """The body as a JSON object, size- and depth-limited before parsing (400, 413, 415, 422)."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         raise HttpError(415, "send the body as JSON with Content-Type: application/json")
-    body = await read_body(request)
+    body = await read_body(request, MAX_JSON)
     try:
-        data = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise HttpError(400, "the request body is not valid JSON") from None
+        data = parse_json(body or b"{}")
+    except InputError as exc:
+        raise HttpError(400, str(exc)) from None
     if not isinstance(data, dict):
-        raise HttpError(422, "the request body must be a JSON object")
+        raise HttpError(422, "the request body must be a JSON object of field: value")
     return data
 
 
+def _field(data: dict, key: str) -> object:
+    if key not in data:
+        raise InputError(f"the request has no {key!r}; send it as a number")
+    return data[key]
+
+
 def _number(data: dict, key: str) -> float:
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"{key}={value!r} must be a finite number")
+    value = _field(data, key)
+    # A range test, not math.isfinite: that raises OverflowError for a huge int.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (-sys.float_info.max <= value <= sys.float_info.max)
+    ):
+        raise InputError(f"{key}={shown(value)} must be a finite number")
     return float(value)
 
 
 def _index(data: dict, key: str) -> int:
-    value = data.get(key)
+    value = _field(data, key)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{key}={value!r} must be a whole number")
+        raise InputError(f"{key}={shown(value)} must be a whole number")
     return value
+
+
+def _path_index(text: str) -> int:
+    """A point index from the URL path (starlette's int convertor fails on 5,000 digits)."""
+    if not re.fullmatch(r"[0-9]{1,9}", text):
+        raise InputError(f"point index {shown(text)} in the path must be a whole number from 0")
+    return int(text)
+
+
+def same_origin(origin: str, scheme: str, host: str | None) -> bool:
+    """Whether a socket's Origin is this server's page: same scheme, host and port."""
+    if host is None:
+        return False
+    page = "https" if scheme == "wss" else "http"
+    try:
+        theirs, ours = urlsplit(origin), urlsplit(f"//{host}")
+        their_port = theirs.port or DEFAULT_PORTS.get(theirs.scheme)
+        our_port = ours.port or DEFAULT_PORTS[page]
+    except ValueError:  # a port out of range, a malformed IPv6 address
+        return False
+    return (theirs.scheme, theirs.hostname, their_port) == (page, ours.hostname, our_port)
 
 
 def json_response(data: object, status: int = 200) -> JSONResponse:
@@ -193,6 +249,12 @@ def endpoint(func: Callable[..., Awaitable[Response]]) -> Callable[[Request], Aw
     return wrapper
 
 
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    """Starlette's own refusals (404, 405) as JSON, like the endpoints' errors."""
+    message = f"{exc.detail}: {request.method} {shown(request.url.path)}"
+    return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
+
+
 # ---------------------------------------------------------------------- the app
 def create_app(settings: Settings | None = None) -> Starlette:
     """The playground as an ASGI app (serve it with uvicorn; see :func:`serve`)."""
@@ -208,8 +270,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @endpoint
     async def create_session(request: Request) -> Response:
         config = Config.from_dict(await read_json(request))
-        handle = await asyncio.to_thread(registry.create, config)
-        session = handle.session
+        registry.make_room()  # before the work of building a session that may not fit
+        session = await asyncio.to_thread(Session, config)
+        registry.add(session)
         return json_response({"id": session.id, "limits": limits(settings), **session.state()}, 201)
 
     @endpoint
@@ -258,12 +321,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @endpoint
     async def delete_point(request: Request) -> Response:
-        index = request.path_params["index"]
+        index = _path_index(request.path_params["index"])
         return await mutate(request, lambda s: s.delete_point(index))
 
     @endpoint
     async def upload(request: Request) -> Response:
-        kind = request.headers.get("content-type", "").split(";")[0].strip()
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind not in ("text/csv", "text/plain"):
             raise HttpError(415, "upload the CSV with Content-Type: text/csv")
         body = await read_body(request)
@@ -343,7 +406,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def socket_endpoint(websocket: WebSocket) -> None:
         origin = websocket.headers.get("origin")
-        if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
+        host = websocket.headers.get("host")
+        if origin is not None and not same_origin(origin, websocket.url.scheme, host):
             await websocket.close(code=1008, reason="cross-origin socket refused")
             return
         handle = registry.handles.get(websocket.path_params["sid"])
@@ -362,7 +426,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async def reaper() -> None:
             while True:
                 await asyncio.sleep(10)
-                registry.reap()
+                registry.reap(settings.idle_timeout)
 
         task = asyncio.create_task(reaper())
         try:
@@ -380,7 +444,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route(sid + "/reset", reset, methods=["POST"]),
         Route(sid + "/regenerate", regenerate, methods=["POST"]),
         Route(sid + "/points", add_point, methods=["POST"]),
-        Route(sid + "/points/{index:int}", delete_point, methods=["DELETE"]),
+        Route(sid + "/points/{index:str}", delete_point, methods=["DELETE"]),
         Route(sid + "/upload", upload, methods=["POST"]),
         Route(sid + "/weights", set_weight, methods=["PUT"]),
         Route(sid + "/trace", trace, methods=["POST"]),
@@ -395,7 +459,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts),
         Middleware(SecurityHeaders),
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
+    )
     app.state.registry = registry
     return app
 
@@ -460,8 +529,10 @@ class Runner:
         try:
             while not receiver.done() and not self.handle.closed:
                 await self.tick()
+            if receiver.done():
+                receiver.result()  # what ended the receiver, if it failed, is handled below
         except (WebSocketDisconnect, RuntimeError, OSError):
-            pass  # the tab went away mid-send; the session ends with it
+            pass  # the tab went away mid-send (starlette: RuntimeError once closed)
         except Exception:  # a bug: say so in the server's log and close this tab's socket only
             log.exception("playground session %s failed", self.handle.session.id[:6])
             with contextlib.suppress(Exception):
@@ -529,13 +600,13 @@ class Runner:
             return self.handle.session.epoch - before
 
     async def receive(self) -> None:
+        """Carry out the page's commands; a malformed one gets an error reply, not the end."""
         window, count = time.monotonic(), 0
         while True:
             message = await self.ws.receive()
             if message["type"] == "websocket.disconnect":
                 self.handle.wake.set()
                 return
-            text = message.get("text")
             now = time.monotonic()
             if now - window > 1.0:
                 window, count = now, 0
@@ -543,13 +614,9 @@ class Runner:
             if count > MAX_MESSAGES_PER_S:
                 await self.ws.close(code=1008, reason="too many messages per second")
                 return
-            if text is None or len(text) > MAX_MESSAGE:
-                await self.ws.close(code=1009, reason="commands are short JSON text messages")
-                return
             try:
-                command = json.loads(text)
-                self.command(command)
-            except (ValueError, TypeError, KeyError, ChainruleError) as exc:
+                self.command(parse_command(message))
+            except ChainruleError as exc:
                 await self.ws.send_text(json.dumps({"type": "error", "error": str(exc)}))
             self.handle.wake.set()
 
@@ -559,7 +626,7 @@ class Runner:
         if kind == "ack":  # the page drew the frames it got: n of them
             n = command.get("n", 1)
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise ValueError(f"ack n={n!r} must be a positive whole number")
+                raise InputError(f"ack n={shown(n)} must be a positive whole number")
             self.inflight = max(0, self.inflight - n)
         elif kind == "play":
             self.playing = True
@@ -570,14 +637,32 @@ class Runner:
         elif kind == "step":
             self.steps = min(self.steps + 1, MAX_STEP_EPOCHS)
         elif kind == "view":
-            view.hover = _ints(command.get("hover"), 2)
-            view.warp = _ints(command.get("warp"), 3)
+            hover, warp = _ints(command, "hover", 2), _ints(command, "warp", 3)
+            view.hover, view.warp = hover, warp  # both or neither: a refused view changes nothing
             self.handle.frame_dirty = True
         else:
-            raise ValueError(f"unknown command type {kind!r}")
+            raise InputError(
+                f"unknown command type {shown(kind)}; send one of: ack, play, pause, step, view"
+            )
 
 
-def _ints(value: object, n: int) -> tuple[int, ...] | None:
+def parse_command(message: dict) -> dict:
+    """A socket message as a command object ``{"type": ..., ...}``, or InputError saying why not."""
+    text = message.get("text")
+    if text is None:
+        raise InputError("commands are JSON text messages; this one was binary")
+    if len(text) > MAX_MESSAGE:
+        raise InputError(
+            f"the command has {len(text)} characters; commands have at most {MAX_MESSAGE}"
+        )
+    command = parse_json(text, "the command")
+    if not isinstance(command, dict) or not isinstance(command.get("type"), str):
+        raise InputError('a command is a JSON object with a "type", such as {"type": "play"}')
+    return command
+
+
+def _ints(command: dict, key: str, n: int) -> tuple[int, ...] | None:
+    value = command.get(key)
     if value is None:
         return None
     if (
@@ -585,11 +670,30 @@ def _ints(value: object, n: int) -> tuple[int, ...] | None:
         or len(value) != n
         or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1000 for v in value)
     ):
-        raise ValueError(f"expected a list of {n} small whole numbers, got {value!r}")
+        raise InputError(
+            f"view {key}={shown(value)} must be null or a list of {n} whole numbers from 0 to 999"
+        )
     return tuple(value)
 
 
 # ---------------------------------------------------------------------- serving
+class ClientTextNotUtf8(logging.Filter):
+    """One warning line, not a traceback, when a socket's text frame is not UTF-8.
+
+    uvicorn closes such a socket with 1007 (what RFC 6455 asks) and logs the UnicodeDecodeError
+    with its traceback; the fault is the client's, so the server's log needs one line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        # Matched on the message too, so that an app bug's UnicodeDecodeError keeps its trace.
+        if isinstance(exc, UnicodeDecodeError) and "UTF-8" in record.getMessage():
+            record.msg, record.args = "a WebSocket client sent text that is not UTF-8: closed", ()
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def allowed_hosts_for(host: str) -> list[str]:
     """Host header values to accept when bound to ``host``."""
     hosts = list(LOCAL_HOSTS)
@@ -656,6 +760,7 @@ def serve(
         ws_per_message_deflate=False,  # compressing frames costs more than it saves locally
         timeout_graceful_shutdown=2,
     )
+    logging.getLogger("uvicorn.error").addFilter(ClientTextNotUtf8())
     server = uvicorn.Server(config)
     ready = on_ready or print
 
