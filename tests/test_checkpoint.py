@@ -1,5 +1,7 @@
 """Interrupt, checkpoint, resume: the resumed run ends bit-identical to an uninterrupted one."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -147,3 +149,358 @@ def test_interrupt_in_the_first_epoch_with_early_stopping(tmp_path):
         X, y, epochs=3, batch_size=batch, resume=path, early_stopping=True, validation_split=0.2
     )
     assert len(rest.loss) == 3
+
+
+# ---------------------------------------------------------------- a checkpoint is not trusted
+
+
+def _checkpoint(tmp_path, optimizer, **kwargs):
+    """A real checkpoint after 2 of the epochs of a small run, and that run's data."""
+    net, X, y, batch = _setup(SMALL)
+    path = tmp_path / "run.ckpt"
+    net.fit(X, y, epochs=2, batch_size=batch, optimizer=optimizer, checkpoint=path, **kwargs)
+    return path, X, y, batch
+
+
+def _edit(path, header=None, arrays=None):
+    """Rewrite a model file with its parsed header and arrays edited in place."""
+    from chainrule import io
+
+    meta, stored = io.read_model_file(path)
+    del meta["format"]
+    if header is not None:
+        header(meta)
+    if arrays is not None:
+        arrays(stored)
+    io.write_model_file(path, meta, stored)
+
+
+def _ckpt(key, value):
+    return lambda h: h["checkpoint"].__setitem__(key, value)
+
+
+def _sub(*keys, value):
+    def edit(h):
+        target = h["checkpoint"]
+        for key in keys[:-1]:
+            target = target[key]
+        target[keys[-1]] = value
+
+    return edit
+
+
+def _array(name, change):
+    return lambda a: a.__setitem__(name, change(a[name]))
+
+
+def _set_inf(array):
+    array = array.copy()
+    array[0] = np.inf
+    return array
+
+
+ADAM = lambda: cr.Adam(0.01)  # noqa: E731
+MOMENTUM = lambda: cr.SGD(0.05, momentum=0.9, schedule=cr.StepDecay(2, 0.5))  # noqa: E731
+SPLIT = {"validation_split": 0.2}
+STOP = {"validation_split": 0.2, "early_stopping": cr.EarlyStopping(patience=50)}
+
+CORRUPT = {
+    # name: (optimizer, fit kwargs, header edit, arrays edit, the field the error names)
+    "epoch negative (trained forever)": (ADAM, {}, _ckpt("epoch", -(10**12)), None, "'epoch'"),
+    "epoch a bool": (ADAM, {}, _ckpt("epoch", True), None, "'epoch'"),
+    "adam t=-1 (ZeroDivisionError)": (
+        ADAM,
+        {},
+        _sub("optimizer", "t", value=-1),
+        None,
+        "'optimizer.t'",
+    ),
+    "adam t=10**24 (OverflowError)": (
+        ADAM,
+        {},
+        _sub("optimizer", "t", value=10**24),
+        None,
+        "'optimizer.t'",
+    ),
+    "adam t below the epochs": (ADAM, {}, _sub("optimizer", "t", value=1), None, "'optimizer.t'"),
+    "split_seed text (TypeError)": (ADAM, SPLIT, _ckpt("split_seed", "x"), None, "'split_seed'"),
+    "split_seed missing with a split": (
+        ADAM,
+        SPLIT,
+        _ckpt("split_seed", None),
+        None,
+        "'split_seed'",
+    ),
+    "m reshaped (n, 1) (TypingError)": (
+        ADAM,
+        {},
+        None,
+        _array("optimizer.m.0", lambda a: a.reshape(-1, 1)),
+        "'optimizer.m.0'",
+    ),
+    "m holds inf": (ADAM, {}, None, _array("optimizer.m.0", _set_inf), "'optimizer.m.0'"),
+    "v float64 in a float32 net": (
+        ADAM,
+        {},
+        None,
+        _array("optimizer.v.0", lambda a: a.astype(np.float64)),
+        "'optimizer.v.0'",
+    ),
+    "v missing": (ADAM, {}, None, lambda a: a.pop("optimizer.v.0"), "'optimizer.v.0'"),
+    "velocity missing": (
+        MOMENTUM,
+        {},
+        None,
+        lambda a: a.pop("optimizer.velocity.0"),
+        "'optimizer.velocity.0'",
+    ),
+    "extra optimizer array": (
+        MOMENTUM,
+        {},
+        None,
+        lambda a: a.__setitem__("optimizer.velocity.1", a["optimizer.velocity.0"]),
+        "'optimizer.velocity.1'",
+    ),
+    "early stopping keys missing (KeyError)": (
+        ADAM,
+        STOP,
+        _ckpt("early_stopping", {"best": 1.0}),
+        None,
+        "'early_stopping'",
+    ),
+    "early stopping wait text": (
+        ADAM,
+        STOP,
+        _sub("early_stopping", "wait", value="3"),
+        None,
+        "'early_stopping.wait'",
+    ),
+    "early stopping best weights shrunk": (
+        ADAM,
+        STOP,
+        None,
+        _array("early_stopping.best", lambda a: a[:3]),
+        "'early_stopping.best'",
+    ),
+    "settings a list": (ADAM, {}, _ckpt("settings", [8, True, 0.0]), None, "'settings'"),
+    "settings batch_size true (== 1)": (
+        ADAM,
+        {},
+        _sub("settings", "batch_size", value=True),
+        None,
+        "'settings.batch_size'",
+    ),
+    "history loss short (IndexError)": (
+        ADAM,
+        {},
+        _sub("history", "loss", value=[1.0]),
+        None,
+        "'history.loss'",
+    ),
+    "history accuracy text": (
+        ADAM,
+        {},
+        _sub("history", "accuracy", value=["a", "b"]),
+        None,
+        "'history.accuracy[0]'",
+    ),
+    "history val_loss one of two": (
+        ADAM,
+        SPLIT,
+        _sub("history", "val_loss", value=[1.0]),
+        None,
+        "'history.val_loss'",
+    ),
+    "history extra a list": (
+        ADAM,
+        {},
+        _sub("history", "extra", value=[1]),
+        None,
+        "'history.extra'",
+    ),
+    "history best_epoch text": (
+        ADAM,
+        {},
+        _sub("history", "best_epoch", value="1"),
+        None,
+        "'history.best_epoch'",
+    ),
+    "monitor record rows missing": (
+        ADAM,
+        {},
+        _sub("history", "extra", value={"monitor_epoch": [0]}),
+        None,
+        "'history.extra.grad_norm'",
+    ),
+    "optimizer lr 10**400 (OverflowError)": (
+        ADAM,
+        {},
+        _sub("optimizer", "lr", value=10**400),
+        None,
+        "'optimizer.lr'",
+    ),
+    "optimizer lr text": (
+        MOMENTUM,
+        {},
+        _sub("optimizer", "lr", value="0.1"),
+        None,
+        "'optimizer.lr'",
+    ),
+    "optimizer nesterov 1": (
+        MOMENTUM,
+        {},
+        _sub("optimizer", "nesterov", value=1),
+        None,
+        "'optimizer.nesterov'",
+    ),
+    "optimizer unknown": (
+        MOMENTUM,
+        {},
+        _sub("optimizer", "name", value="rmsprop"),
+        None,
+        "'optimizer.name'",
+    ),
+    "schedule step_size 1.5": (
+        MOMENTUM,
+        {},
+        _sub("optimizer", "schedule", "step_size", value=1.5),
+        None,
+        "'optimizer.schedule.step_size'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CORRUPT))
+def test_corrupt_checkpoint_fields_are_refused_before_training(tmp_path, case):
+    optimizer, kwargs, header, arrays, field = CORRUPT[case]
+    path, X, y, batch = _checkpoint(tmp_path, optimizer(), **kwargs)
+    _edit(path, header, arrays)
+    net, _, _, _ = _setup(SMALL, seed=5)
+    before = net.theta.copy()
+    with (
+        _deadline(20),
+        pytest.raises(cr.ModelFileError, match=re.escape(f"checkpoint field {field}")),
+    ):
+        net.fit(X, y, epochs=4, batch_size=batch, resume=path, **kwargs)
+    assert net.theta.tobytes() == before.tobytes()  # refused before anything was touched
+
+
+def test_every_fixture_checkpoint_resumes(tmp_path):
+    """The unedited checkpoints of the cases above resume (the checks refuse no real file)."""
+    seen = set()
+    for optimizer, kwargs, *_ in CORRUPT.values():
+        key = (optimizer, tuple(kwargs))
+        if key in seen:
+            continue
+        seen.add(key)
+        path, X, y, batch = _checkpoint(tmp_path, optimizer(), **kwargs)
+        net, _, _, _ = _setup(SMALL, seed=5)
+        history = net.fit(X, y, epochs=3, batch_size=batch, resume=path, **kwargs)
+        assert len(history.loss) == 3 and np.isfinite(net.theta).all()
+
+
+def test_resume_into_another_dtype_is_refused(tmp_path):
+    path, X, y, batch = _checkpoint(tmp_path, ADAM())
+    net, _, _, _ = _setup(SMALL)
+    with pytest.raises(cr.ConfigError, match="different network"):
+        net.astype("float64").fit(X, y, epochs=4, batch_size=batch, resume=path)
+
+
+class _deadline:
+    """Fail with TimeoutError after ``seconds`` (a corrupt epoch count once trained forever)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def __enter__(self):
+        import signal
+
+        def expire(signum, frame):
+            raise TimeoutError(f"still running after {self.seconds} s")
+
+        self.previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc):
+        import signal
+
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.previous)
+
+
+# The velocity (or Adam's m) one element short: the compiled epoch wrote past its end and the
+# process died with SIGSEGV. Run in a child so that a crash fails this test, not pytest.
+SHRUNK = r"""
+import os, sys
+import re
+
+import numpy as np
+import chainrule as cr
+from chainrule import _compiled, io
+path, key, opt = sys.argv[1], sys.argv[2], sys.argv[3]
+print("compiled" if _compiled.available() else "numpy", flush=True)
+rng = np.random.default_rng(1)
+X, y = rng.normal(size=(60, 4)), rng.integers(0, 3, 60)
+make = lambda: cr.Network([cr.Dense(4, 8, "relu"), cr.Dense(8, 3, "softmax")],
+                          loss="cross_entropy", seed=0)
+optimizer = cr.Adam(0.01) if opt == "adam" else cr.SGD(0.05, momentum=0.9)
+make().fit(X, y, epochs=2, batch_size=8, optimizer=optimizer, checkpoint=path)
+meta, arrays = io.read_model_file(path)
+del meta["format"]
+arrays[key] = arrays[key][:3]
+io.write_model_file(path, meta, arrays)
+net = make()
+try:
+    net.fit(X, y, epochs=40, batch_size=8, resume=path)
+    print("trained", bool(np.isfinite(net.theta).all()))
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+@pytest.mark.parametrize("compiled", ["1", "0"], ids=["compiled", "numpy"])
+@pytest.mark.parametrize(
+    "opt, key", [("momentum", "optimizer.velocity.0"), ("adam", "optimizer.m.0")]
+)
+def test_shrunk_optimizer_state_is_refused_not_a_crash(tmp_path, compiled, opt, key):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CHAINRULE_COMPILED": compiled}
+    child = subprocess.run(
+        [sys.executable, "-c", SHRUNK, str(tmp_path / "c.ckpt"), key, opt],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert child.returncode == 0, f"exit {child.returncode}: {child.stderr[-2000:]}"
+    path_taken, outcome = child.stdout.splitlines()[:2]
+    assert path_taken == ("compiled" if compiled == "1" else "numpy")
+    assert outcome.startswith("ModelFileError") and f"'{key}'" in outcome, outcome
+
+
+def test_resume_never_returns_overflowed_weights(tmp_path):
+    """A velocity entry near float32's limit (finite, so the file is valid) overflows a weight
+    into a tanh unit, whose output, and so the loss, stays finite: fit used to return the
+    infinite weight. Now it is divergence, and the network keeps finite weights."""
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(60, 4)), rng.integers(0, 3, 60)
+
+    def make():
+        layers = [cr.Dense(4, 8, "tanh"), cr.Dense(8, 3, "softmax")]
+        return cr.Network(layers, loss="cross_entropy", seed=0)
+
+    path = tmp_path / "c.ckpt"
+    make().fit(X, y, epochs=2, batch_size=8, optimizer=MOMENTUM(), checkpoint=path)
+    _edit(
+        path, arrays=_array("optimizer.velocity.0", lambda v: np.where(np.arange(v.size), v, 3e38))
+    )
+    for work in (10**9, -1):  # the compiled path, then the NumPy path
+        net = make()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("chainrule._compiled.MAX_WORK", work)
+            with pytest.raises(cr.TrainingDivergedError, match="a weight overflowed"):
+                net.fit(X, y, epochs=4, batch_size=8, resume=path)
+        assert np.isfinite(net.theta).all()

@@ -183,3 +183,81 @@ def test_saved_file_has_ordinary_permissions(tmp_path, net):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def _layer(i, **changes):
+    return lambda h: h["network"]["layers"][i].update(changes)
+
+
+def _entry(**entry):
+    return lambda h: h["arrays"].append({"offset": 0, "nbytes": 0, "dtype": "<f4", **entry})
+
+
+def _as_float64(h):
+    h["arrays"][0].update(dtype="<f8", nbytes=h["arrays"][0]["nbytes"] * 2)
+
+
+# Each was an OverflowError, TypeError or ValueError, or was silently accepted.
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda h: h["rng"].update(uinteger=-1), "'rng.uinteger'"),
+        (lambda h: h["rng"].update(uinteger=2**64), "'rng.uinteger'"),
+        (lambda h: h["rng"].update(has_uint32=2), "'rng.has_uint32'"),
+        (lambda h: h["rng"].update(has_uint32=True), "'rng.has_uint32'"),
+        (lambda h: h["rng"].update(state=" 1_2"), "'rng.state'"),
+        (lambda h: h["rng"].update(inc=str(2**128)), "'rng.inc'"),
+        (lambda h: h["rng"].update(extra=1), "'rng'"),
+        (lambda h: h["network"].update(l1=10**400), "'network.l1'"),
+        (lambda h: h["network"].update(l1=-1), "'network.l1'"),
+        (lambda h: h["network"].update(l2=True), "'network.l2'"),
+        (lambda h: h["network"].update(seed="x"), "'network.seed'"),
+        (lambda h: h["network"].update(seed=-1), "'network.seed'"),
+        (lambda h: h["network"].update(dtype="float16"), "'network.dtype'"),
+        (lambda h: h["network"].update(layers=[]), "'network.layers'"),
+        (lambda h: h["network"].update(optimizer="adam"), "'network'"),
+        (_layer(0, alpha="x"), r"'network.layers\[0\].alpha'"),
+        (_layer(0, alpha=10**400), r"'network.layers\[0\].alpha'"),
+        (_layer(0, alpha=1.5), r"'network.layers\[0\].alpha'"),
+        (_layer(1, alpha=0.5), r"'network.layers\[1\].alpha'"),
+        (_layer(0, n_in=True), r"'network.layers\[0\].n_in'"),
+        (_layer(0, n_in=3.0), r"'network.layers\[0\].n_in'"),
+        (_layer(0, n_out=2**40), r"'network.layers\[0\].n_out'"),
+        (_layer(1, bias=1), r"'network.layers\[1\].bias'"),
+        (_layer(2, activation="Softmax"), r"'network.layers\[2\].activation'"),
+        (_entry(name="z", shape=[2**31, 2**31, 0]), "invalid shape"),
+        (_as_float64, "wrong shape or dtype"),
+        (lambda h: h.update(metadata=[1, 2]), "'metadata'"),
+        (lambda h: h.update(format_version=99), "'format_version'"),
+        (lambda h: h.update(format_version=True), "'format_version'"),
+        (lambda h: h.pop("format_version"), "'format_version'"),
+        (lambda h: h.update(pickle="cos\nsystem"), "unknown key 'pickle'"),
+    ],
+)
+def test_header_fields_are_checked(tmp_path, net, edit, message):
+    path = net.save(tmp_path / "m.crnet")
+    _rewrite_header(path, edit)
+    with pytest.raises(cr.ModelFileError, match=message):
+        cr.load(path)
+
+
+@pytest.mark.parametrize("literal", ["1e400", "-1e400", "NaN", "Infinity"])
+def test_non_finite_json_numbers_are_refused(tmp_path, net, literal):
+    """Python's JSON parser reads these (as inf or nan); JSON itself has no such numbers."""
+    path = net.save(tmp_path / "m.crnet")
+    raw = path.read_bytes()
+    n = struct.unpack_from("<Q", raw, 12)[0]
+    text = raw[20 : 20 + n].decode().replace('"l1":0.0', f'"l1":{literal}')
+    assert literal in text
+    start = 20 + n + (-(20 + n)) % 64
+    new = text.encode()
+    pad = (-(20 + len(new))) % 64
+    path.write_bytes(raw[:12] + struct.pack("<Q", len(new)) + new + b"\0" * pad + raw[start:])
+    with pytest.raises(cr.ModelFileError, match="is not JSON .*(not a JSON number|beyond float)"):
+        cr.load(path)
+
+
+def test_metadata_that_is_not_a_dict_is_refused_when_saving(tmp_path, net):
+    net.metadata = ["labels"]
+    with pytest.raises(cr.ModelFileError, match="net.metadata"):
+        net.save(tmp_path / "m.crnet")

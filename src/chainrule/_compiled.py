@@ -20,6 +20,9 @@ import os
 
 import numpy as np
 
+from ._checks import show
+from .errors import ConfigError
+
 try:  # Numba is optional: without it everything runs on the NumPy path.
     import numba
 except ImportError:  # pragma: no cover - exercised when the extra is absent
@@ -33,6 +36,16 @@ MAX_WORK = 100_000
 
 _ACTS = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4, "softmax": 5}
 _LOSSES = {"squared_error": 0, "mse": 1, "cross_entropy": 2, "binary_cross_entropy": 3}
+# Adam's step count is an int64 in the kernel, which adds one per step: any t up to here
+# leaves room for more steps than any run takes.
+_MAX_T = 2**62
+_STATE_FIX = (
+    "the optimizer's state does not fit this network: call opt.reset() or pass a fresh optimizer"
+)
+_BUG_FIX = (
+    "this is a bug in chainrule, please report it; CHAINRULE_COMPILED=0 trains on the NumPy "
+    "path meanwhile"
+)
 
 
 def available() -> bool:
@@ -42,9 +55,10 @@ def available() -> bool:
 class Plan:
     """The compiled epoch for one network and optimizer; :meth:`epoch` replaces the step loop."""
 
-    def __init__(self, net, opt, layout: np.ndarray, alphas: np.ndarray) -> None:
+    def __init__(self, net, opt, layout: np.ndarray, alphas: np.ndarray, size: int) -> None:
         self.net, self.opt = net, opt
         self.layout, self.alphas = layout, alphas
+        self.size = size  # the parameters the layout covers: theta's length
         self.loss_code = _LOSSES[net.loss_fn.name]
 
     def epoch(self, X, T, weights, order, bs, outputs) -> None:
@@ -68,6 +82,11 @@ class Plan:
             m = v = theta[:0]
             b1 = b2 = eps = 0.0
         w = theta[:0] if weights is None else weights
+        t = getattr(opt, "t", 0)
+        # The kernel indexes every array without bounds checks: a wrong shape is a write
+        # past the end of memory, so each is checked here, whatever produced it.
+        used = {1: {"velocity": vel}, 2: {"velocity": vel}, 3: {"m": m, "v": v}}.get(code, {})
+        self._check(X, T, weights, order, bs, outputs, used, t)
         t = _epoch(
             theta,
             self.layout,
@@ -86,7 +105,7 @@ class Plan:
             vel,
             m,
             v,
-            getattr(opt, "t", 0),
+            t,
             b1,
             b2,
             eps,
@@ -95,6 +114,55 @@ class Plan:
         )
         if code == 3:
             opt.t = t
+
+    def _check(self, X, T, weights, order, bs, outputs, state: dict, t) -> None:
+        """Refuse (ConfigError) any array that does not have the shape the kernel assumes."""
+        theta = self.net.theta
+        dtype, n, k = theta.dtype, _length(X), int(self.layout[-1, 1])
+        _require(theta, "net.theta", (self.size,), dtype, _BUG_FIX, write=True)
+        for name, array in state.items():  # the optimizer arrays this optimizer updates
+            _require(array, f"optimizer {name}", theta.shape, dtype, _STATE_FIX, write=True)
+        _require(X, "X", (n, int(self.layout[0, 0])), dtype, _BUG_FIX)
+        _require(T, "T", (n, k), dtype, _BUG_FIX)
+        if weights is not None:
+            _require(weights, "sample weights", (n,), dtype, _BUG_FIX)
+        _require(order, "order", (_length(order),), np.dtype(np.int64), _BUG_FIX)
+        _require(outputs, "outputs", (_length(order), k), dtype, _BUG_FIX, write=True)
+        if len(order) and not (order.min() >= 0 and order.max() < n):
+            raise ConfigError(f"the compiled epoch got sample indices outside [0, {n}); {_BUG_FIX}")
+        if isinstance(bs, bool) or not isinstance(bs, (int, np.integer)) or bs < 1:
+            raise ConfigError(f"the compiled epoch got batch size {show(bs)}; {_BUG_FIX}")
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t <= _MAX_T:
+            problem = f"Adam's step count opt.t={show(t)} is not in [0, 2**62]"
+            raise ConfigError(f"{problem}; {_STATE_FIX}")
+
+
+def _length(array: object) -> int:
+    """The rows of an array; -1 (which no shape has) for anything else."""
+    return array.shape[0] if isinstance(array, np.ndarray) and array.ndim else -1
+
+
+def _require(
+    array: object, name: str, shape: tuple, dtype: np.dtype, fix: str, *, write: bool = False
+) -> None:
+    """Raise unless ``array`` is a C-contiguous (writable) ndarray of ``shape`` and ``dtype``."""
+    ok = (
+        isinstance(array, np.ndarray)
+        and array.shape == shape
+        and array.dtype == dtype
+        and array.flags.c_contiguous
+        and (array.flags.writeable or not write)
+    )
+    if not ok:
+        got = (
+            f"shape {array.shape}, dtype {array.dtype}"
+            if isinstance(array, np.ndarray)
+            else type(array).__name__
+        )
+        raise ConfigError(
+            f"the compiled epoch needs {name} as a C-contiguous {dtype} array of shape {shape}, "
+            f"got {got}; {fix}"
+        )
 
 
 def plan(net, opt, batch_size: int) -> Plan | None:
@@ -120,7 +188,7 @@ def plan(net, opt, batch_size: int) -> Plan | None:
         layout[i] = (layer.n_in, layer.n_out, layer.has_bias, _ACTS[name], offset)
         alphas[i] = getattr(layer.activation, "alpha", 0.0)
         offset += layer.Wb.size
-    return Plan(net, opt, layout, alphas)
+    return Plan(net, opt, layout, alphas, offset)
 
 
 def _njit(fn):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import choice
+from ._checks import choice, number, numeric_array
 from .errors import ConfigError, NotDifferentiableError
 
 
@@ -40,9 +40,10 @@ class Activation:
 
     def derivative(self, e: np.ndarray) -> np.ndarray:
         """g'(e) elementwise (for plots and teaching; not used on the training path)."""
-        e = np.asarray(e, dtype=float)
-        h = self.forward(e.copy())
-        return self.backward(np.ones_like(h), h, e)
+        e = numeric_array(e, "e").astype(np.float64)
+        flat = np.atleast_1d(e)  # the in-place kernels need an array, not a 0-d scalar
+        h = self.forward(flat.copy())
+        return self.backward(np.ones_like(h), h, flat).reshape(e.shape)
 
     def __repr__(self) -> str:
         return self.name
@@ -105,9 +106,7 @@ class LeakyReLU(Activation):
     name = "leaky_relu"
 
     def __init__(self, alpha: float = 0.01) -> None:
-        if not (0.0 < float(alpha) < 1.0):
-            raise ConfigError(f"alpha={alpha!r} for leaky_relu must be in (0, 1)")
-        self.alpha = float(alpha)
+        self.alpha = number(alpha, "alpha", low=0.0, high=1.0, open_low=True, open_high=True)
 
     def forward(self, e, out=None):
         # max(e, αe) for 0 < α < 1.

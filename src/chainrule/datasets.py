@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks
+from .errors import ConfigError, InputError
 
 
 def xor() -> tuple[np.ndarray, np.ndarray]:
@@ -17,10 +18,15 @@ def xor() -> tuple[np.ndarray, np.ndarray]:
     return X, np.array([0, 1, 1, 0])
 
 
+# The generators' coordinates are at most about 6; noise beyond this would only be noise, and
+# a standard deviation near the float64 limit turns points into infinities.
+MAX_NOISE = 1e6
+
+
 def _args(n: int, noise: float, seed: int | None):
-    n = _checks.positive_int(n, "n")
-    noise = _checks.positive_number(noise, "noise", allow_zero=True)
-    return n, noise, np.random.default_rng(seed)
+    n = _checks.positive_int(n, "n", high=_checks.MAX_SAMPLES)
+    noise = _checks.number(noise, "noise", low=0.0, high=MAX_NOISE)
+    return n, noise, np.random.default_rng(_checks.seed(seed))
 
 
 def circle(n: int = 200, noise: float = 0.0, seed: int | None = None):
@@ -115,8 +121,6 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        from .errors import ConfigError
-
         raise ConfigError(
             "the digits data ships with scikit-learn; install it: pip install 'chainrule[sklearn]'"
         ) from None
@@ -125,12 +129,37 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def standardize(
-    X: np.ndarray, mean: np.ndarray | None = None, scale: np.ndarray | None = None
+    X: object, mean: object = None, scale: object = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(X - mean) / scale per column; constant columns get scale 1. Returns (Xs, mean, scale)."""
-    if mean is None:
-        mean = X.mean(axis=0)
-    if scale is None:
-        scale = X.std(axis=0)
-        scale[scale == 0] = 1.0
-    return (X - mean) / scale, mean, scale
+    """(X - mean) / scale per column; constant columns get scale 1. Returns (Xs, mean, scale).
+
+    ``mean`` and ``scale`` default to the columns' own; pass those of the training data to
+    scale other data the same way.
+    """
+    X = _checks.features(X, "X", None, np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
+        mean = X.mean(axis=0) if mean is None else _column_stats(mean, "mean", X.shape[1])
+        if scale is None:
+            scale = X.std(axis=0)
+            scale[scale == 0] = 1.0
+        else:
+            scale = _column_stats(scale, "scale", X.shape[1])
+            if (scale <= 0).any():
+                raise InputError("scale must be > 0 in every column; use 1 for a constant column")
+        Xs = (X - mean) / scale
+    fix = "the values are too large to standardise; divide X by a common factor first"
+    _checks.computed_finite(np.r_[mean, scale], "the column statistics", np.float64, fix)
+    _checks.computed_finite(Xs, "the standardised values", np.float64, fix)
+    return Xs, mean, scale
+
+
+def _column_stats(values: object, name: str, n_features: int) -> np.ndarray:
+    """A finite float64 vector with one value per column of X."""
+    array = _checks.numeric_array(values, name)
+    if array.shape != (n_features,):
+        raise InputError(
+            f"{name} has shape {array.shape} but X has {n_features} columns; pass the {name} "
+            "that standardize returned for data with the same columns"
+        )
+    _checks.finite_check(array, name)
+    return array.astype(np.float64)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import positive_number
+from ._checks import flag, number, positive_number, show
+from .errors import ConfigError
 
 
 def numerical_gradients(
@@ -26,16 +27,19 @@ def numerical_gradients(
     the reference :func:`gradcheck` uses.
     Computed in float64 on a copy of ``net`` (the network itself is not changed).
     """
-    eps = positive_number(eps, "eps")
-    work = net.astype("float64")
+    eps = _step(eps)
+    richardson = flag(richardson, "richardson")
+    work = _network(net).astype("float64")
     X, T = work.check_XY(X, Y)
+    # A loss that overflows is reported here, not as NaN differences.
+    work._check_computed(np.float64(work._evaluate(X, T)[0]), "the loss")
 
     def central(flat: np.ndarray, i: int, step: float) -> float:
         saved = flat[i]
         flat[i] = saved + step
-        up = work.evaluate(X, T)[0]
+        up = work._evaluate(X, T)[0]
         flat[i] = saved - step
-        down = work.evaluate(X, T)[0]
+        down = work._evaluate(X, T)[0]
         flat[i] = saved
         return (up - down) / (2 * step)
 
@@ -58,8 +62,23 @@ def numerical_gradients(
                 else:
                     gflat[i] = central(flat, i, eps)
             entry[key] = grad
+            work._check_computed(grad, f"the numerical gradient of layer {len(result)} {key}")
         result.append(entry)
     return result
+
+
+def _network(net: object):
+    """Check that ``net`` is a :class:`~chainrule.Network`."""
+    from .network import Network
+
+    if not isinstance(net, Network):
+        raise ConfigError(f"net={show(net)} must be a cr.Network, got {type(net).__name__}")
+    return net
+
+
+def _step(eps: object) -> float:
+    """A finite-difference step: below 1e-15 (or its quarter) is lost to rounding, or is 0."""
+    return number(eps, "eps", low=1e-15, high=1.0)
 
 
 @dataclass
@@ -106,7 +125,8 @@ def relative_error(a: np.ndarray, n: np.ndarray, floor: float = 1e-3) -> float:
     a, n = np.asarray(a, np.float64), np.asarray(n, np.float64)
     scale = max(float(np.abs(a).max(initial=0.0)), float(np.abs(n).max(initial=0.0)))
     denom = np.maximum(np.maximum(np.abs(a), np.abs(n)), max(floor * scale, 1e-30))
-    return float((np.abs(a - n) / denom).max(initial=0.0))
+    with np.errstate(over="ignore"):  # a - n of opposite huge values: an infinite error
+        return float((np.abs(a - n) / denom).max(initial=0.0))
 
 
 def gradcheck(
@@ -126,7 +146,10 @@ def gradcheck(
     :class:`GradcheckReport`; ``report.passed`` and ``str(report)`` tell the result.
     """
     tolerance = positive_number(tolerance, "tolerance")
-    work = net.astype("float64")
+    floor = number(floor, "floor", low=0.0, high=1.0)
+    if eps is not None:
+        eps = _step(eps)
+    work = _network(net).astype("float64")
     analytic = work.gradients(X, Y)
     if eps is None:
         # A ReLU excitation exactly at its kink leaves no safe step: the derivative is not

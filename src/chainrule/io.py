@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import struct
 import tempfile
 import threading
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
+from ._checks import show
 from .errors import ChainruleError, ModelFileError
 
 MAGIC = b"\x89CRNET\r\n"
@@ -36,6 +39,10 @@ _PREFIX = struct.Struct("<8sIQ")
 _ALIGN = 64
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_JSON_DEPTH = 32
+MAX_DIM = 2**31  # the largest array dimension (and layer width) a file may declare
+# The most elements of a stored array, zero dimensions left out: a shape like
+# [2**31, 2**31, 0] holds no data but would overflow NumPy's size arithmetic.
+MAX_ELEMENTS = 2**40
 _DTYPES = {"<f4": np.float32, "<f8": np.float64, "<i8": np.int64}
 
 
@@ -154,6 +161,19 @@ def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict:
     return dict(pairs)
 
 
+def _not_json(literal: str) -> float:
+    """Python's parser reads NaN and Infinity; JSON (and our writer) has no such numbers."""
+    raise ValueError(f"{literal} is not a JSON number")
+
+
+def _finite_float(literal: str) -> float:
+    """A JSON float, refused if it lies beyond float range (1e400 would read as infinity)."""
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {literal[:30]} is beyond float range")
+    return value
+
+
 def _depth_ok(text: str) -> bool:
     depth = deepest = 0
     in_string = escaped = False
@@ -226,7 +246,12 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray
         if not _depth_ok(text):
             raise ModelFileError(f"{str(path)!r} is corrupt: its header nests too deeply")
         try:
-            header = json.loads(text, object_pairs_hook=_reject_duplicates)
+            header = json.loads(
+                text,
+                object_pairs_hook=_reject_duplicates,
+                parse_constant=_not_json,
+                parse_float=_finite_float,
+            )
         except ModelFileError:
             raise
         except (ValueError, RecursionError) as exc:
@@ -267,15 +292,17 @@ def _read_array(f, entry: object, start: int, data_size: int, path: Path):
     if (
         not isinstance(shape, list)
         or len(shape) > 4
-        or not all(type(d) is int and 0 <= d <= 2**31 for d in shape)
+        or not all(type(d) is int and 0 <= d <= MAX_DIM for d in shape)
     ):
-        raise ModelFileError(bad + f"array {name!r} has an invalid shape")
+        raise ModelFileError(bad + f"array {name!r} has an invalid shape {show(shape)}")
     for value in (offset, nbytes):
         if type(value) is not int or value < 0:
             raise ModelFileError(bad + f"array {name!r} has an invalid offset or size")
     itemsize = np.dtype(code).itemsize
-    if int(np.prod(shape, dtype=object)) * itemsize != nbytes:
+    if math.prod(shape) * itemsize != nbytes:
         raise ModelFileError(bad + f"array {name!r}: its size does not match its shape")
+    if math.prod(d for d in shape if d) > MAX_ELEMENTS:  # before NumPy sees the shape
+        raise ModelFileError(bad + f"array {name!r} has an invalid shape {show(shape)}")
     if offset + nbytes > data_size:
         raise ModelFileError(bad + f"array {name!r} lies past the end of the file (truncated?)")
     f.seek(start + offset)
@@ -286,7 +313,123 @@ def _read_array(f, entry: object, start: int, data_size: int, path: Path):
     return name, array
 
 
+# ---------------------------------------------------------------------- header fields
+
+
+def _plain(bound: int) -> str:
+    """A bound as a reader takes it in: 2**63 - 1 rather than 9223372036854775807."""
+    for power, offset in ((bound, ""), (bound + 1, " - 1")):
+        if power >= 2**32 and power & (power - 1) == 0:
+            return f"2**{power.bit_length() - 1}{offset}"
+    return str(bound)
+
+
+def _interval(low: float, high: float, open_low: bool, open_high: bool) -> str:
+    if high == math.inf:
+        return "" if low == -math.inf else f" {'>' if open_low else '>='} {low:g}"
+    return f" in {'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+
+
+class Fields:
+    """Checks of the values of a model file's JSON header. Every refusal is a ModelFileError
+    that names the field, says what is wrong and ends with ``fix``.
+
+    JSON needs care: ``true`` is an int to Python, integers have no size limit (10**400 has no
+    float), and Python's parser reads ``NaN``, ``Infinity`` and ``1e400`` (infinity).
+    """
+
+    def __init__(self, where: str, fix: str) -> None:
+        self.where, self.fix = where, fix  # e.g. "'m.crnet' is corrupt: field"
+
+    def fail(self, name: str, problem: str) -> NoReturn:
+        raise ModelFileError(f"{self.where} {name!r} {problem}; {self.fix}")
+
+    def mapping(self, value: object, name: str, required: tuple = (), optional: tuple = ()) -> dict:
+        """An object with all the ``required`` keys and no key outside ``optional``."""
+        if not isinstance(value, dict):
+            self.fail(name, f"is {show(value)}, not an object")
+        for key in required:
+            if key not in value:
+                self.fail(name, f"lacks the key {key!r}")
+        for key in value:
+            if key not in required and key not in optional:
+                known = ", ".join(map(repr, (*required, *optional))) or "none"
+                self.fail(name, f"has the unknown key {show(key)} (known keys: {known})")
+        return value
+
+    def integer(self, value: object, name: str, low: int, high: int, why: str = "") -> int:
+        """A JSON integer (not ``true``/``false``, not 2.0) in [low, high]."""
+        if type(value) is not int or not low <= value <= high:
+            why = f" ({why})" if why else ""
+            self.fail(
+                name,
+                f"is {show(value)}; it must be a whole number from {_plain(low)} to "
+                f"{_plain(high)}{why}",
+            )
+        return value
+
+    def number(
+        self,
+        value: object,
+        name: str,
+        low: float = -math.inf,
+        high: float = math.inf,
+        *,
+        open_low: bool = False,
+        open_high: bool = False,
+    ) -> float:
+        """A finite JSON number (integer or float, not a boolean) within the bounds."""
+        if type(value) in (int, float):
+            try:
+                number = float(value)
+            except OverflowError:  # an integer beyond any float
+                number = math.inf
+            above = number > low if open_low else number >= low
+            below = number < high if open_high else number <= high
+            if math.isfinite(number) and above and below:
+                return number
+        bounds = _interval(low, high, open_low, open_high)
+        self.fail(name, f"is {show(value)}; it must be a finite number{bounds}")
+
+    def numbers(self, value: object, name: str, lengths: tuple[int, ...], **bounds) -> list:
+        """A list of ``lengths[i]`` numbers for some i, each checked by :meth:`number`."""
+        if not isinstance(value, list) or len(value) not in lengths:
+            want = " or ".join(map(str, sorted(set(lengths))))
+            got = f"{len(value)} values" if isinstance(value, list) else show(value)
+            self.fail(name, f"holds {got}; it must be a list of {want} numbers")
+        return [self.number(v, f"{name}[{i}]", **bounds) for i, v in enumerate(value)]
+
+    def string(self, value: object, name: str, choices: tuple[str, ...] | None = None) -> str:
+        """A string, one of ``choices`` when given."""
+        if not isinstance(value, str) or (choices is not None and value not in choices):
+            one_of = f"one of {', '.join(map(repr, choices))}" if choices else "a string"
+            self.fail(name, f"is {show(value)}; it must be {one_of}")
+        return value
+
+    def boolean(self, value: object, name: str) -> bool:
+        if not isinstance(value, bool):
+            self.fail(name, f"is {show(value)}; it must be true or false")
+        return value
+
+    def array(self, value: np.ndarray, name: str, like: np.ndarray, what: str) -> np.ndarray:
+        """An array of exactly ``like``'s shape and dtype, finite."""
+        if value.shape != like.shape or value.dtype != like.dtype:
+            self.fail(
+                name,
+                f"is an array of shape {value.shape} and dtype {value.dtype}; it must have "
+                f"shape {like.shape} and dtype {like.dtype}, like {what}",
+            )
+        if not np.isfinite(value).all():
+            self.fail(name, "is an array that holds NaN or infinity")
+        return value
+
+
 # ---------------------------------------------------------------------- networks
+
+_FIX = "the file is damaged or was edited: save the network again with net.save()"
+_HEADER_KEYS = ("format", "format_version", "network", "rng", "metadata", "checkpoint")
+_NETWORK_KEYS = ("layers", "loss", "dtype", "seed", "l1", "l2")
+_RNG_KEYS = ("state", "inc", "has_uint32", "uinteger")
 
 
 def save(
@@ -300,6 +443,11 @@ def save(
 
     ``extra_arrays`` and ``checkpoint`` (JSON-ready training state) are stored alongside.
     """
+    metadata = getattr(net, "metadata", {})
+    if not isinstance(metadata, dict):  # refused now rather than by cr.load later
+        raise ModelFileError(
+            f"net.metadata is {type(metadata).__name__}; it must be a dict of JSON values"
+        )
     arrays = {}
     for i, layer in enumerate(net.layers):
         arrays[f"layers.{i}.W"] = layer.W
@@ -316,7 +464,7 @@ def save(
             "has_uint32": state["has_uint32"],
             "uinteger": state["uinteger"],
         },
-        "metadata": getattr(net, "metadata", {}),
+        "metadata": metadata,
     }
     if checkpoint is not None:
         meta["checkpoint"] = checkpoint
@@ -332,89 +480,107 @@ def load(path: str | os.PathLike):
 def load_with_arrays(path: str | os.PathLike):
     """Like :func:`load`, also returning the arrays that are not layer weights and the header
     (for checkpoints): ``(net, arrays, header)``."""
-    from .layers import Dense
-    from .network import Network
-
     header, arrays = read_model_file(path)
     bad = f"{str(path)!r} is corrupt: "
     config = header.get("network")
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ModelFileError(bad + "it has no network description")
-    try:
-        layers = []
-        for i, spec in enumerate(config["layers"]):
-            if not isinstance(spec, dict):
-                raise ModelFileError(bad + "a layer description is not an object")
-            # Check the declared size against the stored array before allocating anything.
-            stored = arrays.get(f"layers.{i}.W")
-            if stored is None or list(stored.shape) != [spec["n_in"], spec["n_out"]]:
-                raise ModelFileError(bad + f"layer {i} W is missing or has the wrong shape")
-            kwargs = {"alpha": spec["alpha"]} if "alpha" in spec else {}
-            layers.append(
-                Dense(
-                    spec["n_in"],
-                    spec["n_out"],
-                    _str(spec["activation"]),
-                    bias=_bool(spec["bias"]),
-                    init="zeros",
-                    **kwargs,
-                )
-            )
-        net = Network(
-            layers,
-            loss=_str(config["loss"]),
-            dtype=_str(config["dtype"]),
-            l1=config.get("l1", 0.0),
-            l2=config.get("l2", 0.0),
-        )
-        net.seed = config.get("seed") if type(config.get("seed")) is int else None
-    except ModelFileError:
-        raise
-    except ChainruleError as exc:
-        raise ModelFileError(bad + f"its network description is invalid ({exc})") from None
-    except (KeyError, TypeError) as exc:
-        raise ModelFileError(bad + f"its network description lacks {exc}") from None
+    fields = Fields(bad + "field", _FIX)
+    fields.mapping(header, "header", ("format", "format_version", "network"), _HEADER_KEYS)
+    fields.integer(header["format_version"], "format_version", 1, FORMAT_VERSION)
+    metadata = header.get("metadata", {})
+    if not isinstance(metadata, dict):
+        fields.fail("metadata", f"is {show(metadata)}, not an object")
+    net = _network(fields, config, arrays, bad)
     for i, layer in enumerate(net.layers):
         for key in ("W", "b"):
             target = getattr(layer, key)
             if target is None:
                 continue
             array = arrays.pop(f"layers.{i}.{key}", None)
-            if array is None or array.shape != target.shape:
-                raise ModelFileError(bad + f"layer {i} {key} is missing or has the wrong shape")
-            target[...] = array
-            if not np.isfinite(target).all():
+            if array is None or array.shape != target.shape or array.dtype != target.dtype:
+                raise ModelFileError(
+                    bad + f"layer {i} {key} is missing or has the wrong shape or dtype"
+                )
+            if not np.isfinite(array).all():
                 raise ModelFileError(bad + f"layer {i} {key} holds NaN or infinity")
-    _restore_rng(net, header.get("rng"), bad)
-    metadata = header.get("metadata", {})
-    net.metadata = metadata if isinstance(metadata, dict) else {}
+            target[...] = array
+    if header.get("rng") is not None:
+        _restore_rng(net, header["rng"], Fields(bad + "random-generator field", _FIX))
+    net.metadata = metadata
     return net, arrays, header
 
 
-def _str(value: object) -> str:
-    if not isinstance(value, str):
-        raise ModelFileError(f"expected a string in the network description, got {value!r}")
-    return value
+def _network(fields: Fields, config: dict, arrays: dict, bad: str):
+    """Build the network a header describes, every field checked before it is used."""
+    from .network import Network
 
-
-def _bool(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ModelFileError(f"expected true/false in the network description, got {value!r}")
-    return value
-
-
-def _restore_rng(net, rng: object, bad: str) -> None:
-    if rng is None:
-        return
+    fields.mapping(config, "network", ("layers", "loss", "dtype"), _NETWORK_KEYS)
+    if not config["layers"]:
+        fields.fail("network.layers", "is empty; a network has at least one layer")
+    layers = [_layer(fields, i, spec, arrays, bad) for i, spec in enumerate(config["layers"])]
+    seed = config.get("seed")
+    seed = None if seed is None else fields.integer(seed, "network.seed", 0, 2**128 - 1)
     try:
-        state = {
-            "bit_generator": "PCG64",
-            "state": {"state": int(rng["state"]), "inc": int(rng["inc"])},
-            "has_uint32": int(rng["has_uint32"]),
-            "uinteger": int(rng["uinteger"]),
-        }
-        if not (0 <= state["state"]["state"] < 2**128 and 0 <= state["state"]["inc"] < 2**128):
-            raise ValueError("out of range")
-        net.rng.bit_generator.state = state
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(bad + f"its random-generator state is invalid ({exc})") from None
+        net = Network(
+            layers,
+            loss=fields.string(config["loss"], "network.loss"),
+            dtype=fields.string(config["dtype"], "network.dtype", ("float32", "float64")),
+            l1=fields.number(config.get("l1", 0.0), "network.l1", 0.0),
+            l2=fields.number(config.get("l2", 0.0), "network.l2", 0.0),
+        )
+    except ModelFileError:
+        raise
+    except ChainruleError as exc:  # a loss unknown or unfit for the output, sizes that differ
+        raise ModelFileError(bad + f"its network description is invalid ({exc})") from None
+    net.seed = seed  # kept for config(); the generator's state comes from "rng"
+    return net
+
+
+def _layer(fields: Fields, i: int, spec: object, arrays: dict, bad: str):
+    """One Dense layer; its sizes are checked against the stored W before anything is built."""
+    from .activations import ACTIVATIONS
+    from .layers import Dense
+
+    name = f"network.layers[{i}]"
+    fields.mapping(spec, name, ("n_in", "n_out", "activation", "bias"), ("alpha",))
+    n_in = fields.integer(spec["n_in"], f"{name}.n_in", 1, MAX_DIM)
+    n_out = fields.integer(spec["n_out"], f"{name}.n_out", 1, MAX_DIM)
+    activation = fields.string(spec["activation"], f"{name}.activation", ACTIVATIONS)
+    bias = fields.boolean(spec["bias"], f"{name}.bias")
+    kwargs = {}
+    if activation == "leaky_relu":
+        alpha = spec.get("alpha")
+        kwargs["alpha"] = fields.number(alpha, f"{name}.alpha", 0, 1, open_low=True, open_high=True)
+    elif "alpha" in spec:
+        fields.fail(f"{name}.alpha", "is set, but only a leaky_relu layer has one")
+    stored = arrays.get(f"layers.{i}.W")
+    if stored is None or stored.shape != (n_in, n_out):
+        raise ModelFileError(bad + f"layer {i} W is missing or has the wrong shape")
+    try:
+        return Dense(n_in, n_out, activation, bias=bias, init="zeros", **kwargs)
+    except ChainruleError as exc:
+        raise ModelFileError(bad + f"its network description is invalid ({exc})") from None
+
+
+def _decimal(fields: Fields, value: object, name: str) -> int:
+    """A 128-bit unsigned integer written as decimal digits (JSON numbers stop at 2**53)."""
+    if not (isinstance(value, str) and 0 < len(value) <= 39 and value.isascii()):
+        fields.fail(name, f"is {show(value)}; it must be a decimal number in a string")
+    if not value.isdigit() or int(value) >= 2**128:
+        fields.fail(name, f"is {show(value)}; it must be a decimal number below 2**128")
+    return int(value)
+
+
+def _restore_rng(net, rng: object, fields: Fields) -> None:
+    fields.mapping(rng, "rng", _RNG_KEYS)
+    net.rng.bit_generator.state = {
+        "bit_generator": "PCG64",
+        "state": {
+            "state": _decimal(fields, rng["state"], "rng.state"),
+            "inc": _decimal(fields, rng["inc"], "rng.inc"),
+        },
+        # PCG64 keeps one spare 32-bit draw: a flag and the value (a C uint32).
+        "has_uint32": fields.integer(rng["has_uint32"], "rng.has_uint32", 0, 1),
+        "uinteger": fields.integer(rng["uinteger"], "rng.uinteger", 0, 2**32 - 1),
+    }

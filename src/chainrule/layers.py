@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import positive_int
+from . import _checks
 from .activations import Activation, LeakyReLU, get_activation
 from .errors import ConfigError, InputError
-from .initializers import default_init, initialize
+from .initializers import INITIALIZERS, default_init, initialize
+
+_WEIGHTS_FIX = "use smaller weights or dtype='float64'"
 
 
 class Dense:
@@ -46,27 +48,30 @@ class Dense:
         init: str | None = None,
         alpha: float = 0.01,
     ) -> None:
-        self.n_in = positive_int(n_in, "n_in")
-        self.n_out = positive_int(n_out, "n_out")
-        if activation == "leaky_relu":
+        self.n_in = _checks.units(n_in, "n_in")
+        self.n_out = _checks.units(n_out, "n_out")
+        if isinstance(activation, str) and activation.strip().lower() == "leaky_relu":
             activation = LeakyReLU(alpha)
         self.activation = get_activation(activation)
+        if init is not None:
+            init = _checks.choice(init, "init", INITIALIZERS)
         self.init = init if init is not None else default_init(self.activation.name)
         self.Wb: np.ndarray | None = None
-        self._explicit_W = None if weights is None else self._check_shape(weights, "weights")
         # `bias` is either a flag or, as in the lectures, the explicit bias vector itself.
-        if isinstance(bias, bool):
-            self.has_bias = bias
+        if isinstance(bias, (bool, np.bool_)):
+            self.has_bias = bool(bias)
             self._explicit_b = None
+        elif bias is None:
+            raise ConfigError("bias=None is not accepted; pass True, False or n_out numbers")
         else:
             self.has_bias = True
             self._explicit_b = self._check_shape(bias, "bias")
+        _checks.param_count(self.n_params, f"Dense({self.n_in}, {self.n_out})")
+        self._explicit_W = None if weights is None else self._check_shape(weights, "weights")
 
     def _check_shape(self, value: object, name: str) -> np.ndarray:
         expected = (self.n_in, self.n_out) if name == "weights" else (self.n_out,)
-        array = np.asarray(value)
-        if array.dtype.kind not in "biuf":
-            raise ConfigError(f"{name} has dtype {array.dtype}; pass numbers")
+        array = _checks.numeric_array(value, name)
         if array.shape != expected:
             raise ConfigError(
                 f"{name} has shape {array.shape} but Dense({self.n_in}, {self.n_out}) needs "
@@ -76,13 +81,22 @@ class Dense:
             raise ConfigError(f"{name} contains NaN or infinity; pass finite values")
         return array
 
+    def _store(self, rows: slice | int, value: np.ndarray, name: str) -> None:
+        """Write checked values into ``Wb``, refusing values beyond its dtype's range."""
+        if self.Wb is None:
+            raise ConfigError(
+                f"this layer has no {name} until it joins a network; pass weights=/bias= to "
+                "Dense, or set them on net.layers[i]"
+            )
+        self.Wb[rows] = _checks.cast(value, name, self.Wb.dtype, _WEIGHTS_FIX)
+
     @property
     def W(self) -> np.ndarray | None:
         return None if self.Wb is None else self.Wb[: self.n_in]
 
     @W.setter
     def W(self, value: object) -> None:
-        self.Wb[: self.n_in] = self._check_shape(value, "weights")
+        self._store(slice(0, self.n_in), self._check_shape(value, "weights"), "weights")
 
     @property
     def b(self) -> np.ndarray | None:
@@ -92,7 +106,7 @@ class Dense:
     def b(self, value: object) -> None:
         if not self.has_bias:
             raise ConfigError("this layer was built with bias=False; it has no b to set")
-        self.Wb[self.n_in] = self._check_shape(value, "bias")
+        self._store(self.n_in, self._check_shape(value, "bias"), "bias")
 
     @property
     def params(self) -> list[np.ndarray]:
@@ -107,11 +121,11 @@ class Dense:
         """Create W and b in ``dtype`` (explicit values, or drawn from ``rng``)."""
         self.Wb = np.zeros((self.n_in + self.has_bias, self.n_out), dtype=dtype)
         if self._explicit_W is not None:
-            self.Wb[: self.n_in] = self._explicit_W
+            self._store(slice(0, self.n_in), self._explicit_W, "weights")
         else:
             self.Wb[: self.n_in] = initialize(self.init, rng, self.n_in, self.n_out, dtype)
         if self._explicit_b is not None:
-            self.Wb[self.n_in] = self._explicit_b
+            self._store(self.n_in, self._explicit_b, "bias")
 
     def set_params(self, W: np.ndarray, b: np.ndarray | None) -> None:
         """Replace W (and b) in place, checking shapes; used by loaders and the playground."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import choice, finite_check
+from ._checks import cast, choice, finite_check, numeric_array, show
 from .errors import ConfigError, InputError
 
 
@@ -34,9 +34,7 @@ class Loss:
 
     def targets(self, Y: object, n_out: int, dtype: np.dtype, name: str = "Y") -> np.ndarray:
         """Validate ``Y`` and return it as a float (n, n_out) target matrix."""
-        array = np.asarray(Y)
-        if array.dtype.kind not in "biuf":
-            raise InputError(f"{name} has dtype {array.dtype}; targets must be numeric")
+        array = numeric_array(Y, name)
         if array.ndim == 1 and n_out == 1:
             array = array[:, None]
         if array.ndim != 2 or array.shape[1] != n_out:
@@ -47,7 +45,7 @@ class Loss:
         if array.shape[0] == 0:
             raise InputError(f"{name} is empty (0 samples); pass at least one row")
         finite_check(array, name)
-        return np.ascontiguousarray(array, dtype=dtype)
+        return cast(array, name, dtype, "standardise (rescale) the targets or use dtype='float64'")
 
     def per_sample(self, e: np.ndarray, h: np.ndarray, T: np.ndarray) -> np.ndarray:
         """Loss of each sample, shape (n,), from logits e, outputs h and targets T (n, k)."""
@@ -103,13 +101,15 @@ class CrossEntropy(Loss):
     classification = True
 
     def targets(self, Y, n_out, dtype, name="Y"):
-        array = np.asarray(Y)
+        array = numeric_array(Y, name, fix=_labels_fix(n_out))
         if array.ndim == 2 and array.shape[1] == 1 and n_out > 1:
             array = array[:, 0]
         if array.ndim == 1:
             return one_hot(array, n_out, dtype, name)
         T = super().targets(array, n_out, dtype, name)
-        if (T < 0).any() or not np.allclose(T.sum(axis=1), 1.0, atol=1e-5):
+        with np.errstate(over="ignore"):  # rows of huge values sum to inf: not one-hot either
+            sums = T.sum(axis=1, dtype=np.float64)
+        if (T < 0).any() or not np.allclose(sums, 1.0, atol=1e-5):
             raise InputError(
                 f"{name} rows must be one-hot (or probabilities summing to 1) for "
                 "cross_entropy; pass integer class labels of shape (n_samples,) instead"
@@ -172,9 +172,13 @@ def get_loss(spec: str | Loss, name: str = "loss") -> Loss:
     return _REGISTRY[choice(spec, name, LOSSES)]()
 
 
+def _labels_fix(n_classes: int) -> str:
+    return f"class labels must be integers 0..{n_classes - 1} (map string labels to integers first)"
+
+
 def one_hot(labels: object, n_classes: int, dtype: np.dtype, name: str = "y") -> np.ndarray:
     """Integer labels (n,) in [0, n_classes) → one-hot matrix (n, n_classes)."""
-    labels = np.asarray(labels)
+    labels = numeric_array(labels, name, fix=_labels_fix(n_classes))
     if labels.ndim != 1:
         raise InputError(f"{name} labels must be 1-D, got shape {labels.shape}")
     if labels.size == 0:
@@ -183,19 +187,15 @@ def one_hot(labels: object, n_classes: int, dtype: np.dtype, name: str = "y") ->
         finite_check(labels, name)
         if not np.array_equal(labels, np.round(labels)):
             raise InputError(f"{name} holds non-integer class labels; pass integers 0..K-1")
-    elif labels.dtype.kind not in "biu":
-        raise InputError(
-            f"{name} has dtype {labels.dtype}; class labels must be integers 0..{n_classes - 1} "
-            "(map string labels to integers first)"
-        )
-    index = labels.astype(np.int64)
-    bad = (index < 0) | (index >= n_classes)
+    # The range is checked before the cast to int64, which would wrap labels like 1e30.
+    bad = (labels < 0) | (labels >= n_classes)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"{name}[{first}] = {labels[first]} is out of range: the network has {n_classes} "
-            f"outputs, so labels must be in 0..{n_classes - 1}"
+            f"{name}[{first}] = {show(labels[first])} is out of range: the network has "
+            f"{n_classes} outputs, so labels must be in 0..{n_classes - 1}"
         )
+    index = labels.astype(np.int64)
     T = np.zeros((len(index), n_classes), dtype=dtype)
     T[np.arange(len(index)), index] = 1
     return T

@@ -14,14 +14,13 @@ step allocates (almost) nothing and calls few NumPy functions per layer.
 from __future__ import annotations
 
 import copy
-import numbers
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from . import _checks
-from .errors import ConfigError, InputError, NotDifferentiableError
+from .errors import ConfigError, NotDifferentiableError
 from .layers import Dense
 from .losses import Loss, get_loss
 
@@ -116,15 +115,15 @@ class Network:
                     f"layers[{i}] has {a.n_out} outputs but layers[{i + 1}] expects "
                     f"{b.n_in} inputs; make n_in of each layer equal n_out of the one before"
                 )
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-            raise ConfigError(f"seed={seed!r} must be an integer or None")
+        seed = _checks.seed(seed)
+        _checks.param_count(sum(layer.n_params for layer in layers), "the network")
         self.layers = list(layers)
         self.loss_fn = get_loss(loss)
         self.loss_fn.check_output(self.layers[-1].activation.name)
         self.dtype = _checks.as_dtype(dtype)
         self.l1 = _checks.positive_number(l1, "l1", allow_zero=True)
         self.l2 = _checks.positive_number(l2, "l2", allow_zero=True)
-        self.seed = None if seed is None else int(seed)
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         for layer in self.layers:
             layer.build(self.rng, self.dtype)
@@ -233,6 +232,19 @@ class Network:
                     "'sigmoid' or 'tanh', or cr.Perceptron for a single layer of step units"
                 )
 
+    def _check_computed(self, result: np.ndarray, what: str) -> None:
+        """Report a non-finite result of finite inputs: overflow, or weights set to NaN/inf."""
+        if np.isfinite(result).all():
+            return
+        if not np.isfinite(self.theta).all():
+            raise ConfigError(
+                "the network's weights hold NaN or infinity; set finite weights again (or "
+                "cr.load a saved copy)"
+            )
+        fix = "standardise the features (and targets), keep the weights small (l2=)"
+        fix += "" if self.dtype == np.float64 else ", or use dtype='float64'"
+        _checks.computed_finite(result, what, self.dtype, fix)
+
     # ------------------------------------------------------------------ computation
     def workspace(self, n: int) -> Workspace:
         """The buffers for batch size ``n`` (created once, then reused)."""
@@ -333,9 +345,11 @@ class Network:
         """Forward propagation: outputs ŷ, shape (n, n_outputs), for inputs X (n, n_inputs)."""
         X = self.check_X(X)
         out = np.empty((len(X), self.n_outputs), self.dtype)
-        for start in self._batches(len(X)):
-            chunk = X[start : start + CHUNK]
-            out[start : start + len(chunk)] = self.forward(self.workspace(len(chunk)), chunk)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, once
+            for start in self._batches(len(X)):
+                chunk = X[start : start + CHUNK]
+                out[start : start + len(chunk)] = self.forward(self.workspace(len(chunk)), chunk)
+        self._check_computed(out, "the network's outputs")
         return out
 
     def predict_classes(self, X: object) -> np.ndarray:
@@ -354,20 +368,29 @@ class Network:
     def penalty(self) -> float:
         """The regularisation term l1·Σ|W| + (l2/2)·Σ W²."""
         total = 0.0
-        for layer in self.layers:
-            if self.l1:
-                total += self.l1 * float(np.abs(layer.W).sum(dtype=np.float64))
-            if self.l2:
-                total += 0.5 * self.l2 * float(np.square(layer.W, dtype=np.float64).sum())
+        with np.errstate(over="ignore"):  # an overflow is an inf loss, which training reads
+            for layer in self.layers:
+                if self.l1:
+                    total += self.l1 * float(np.abs(layer.W).sum(dtype=np.float64))
+                if self.l2:
+                    total += 0.5 * self.l2 * float(np.square(layer.W, dtype=np.float64).sum())
         return total
 
     def evaluate(
+        self, X: object, Y: object, sample_weight: object = None
+    ) -> tuple[float, float | None]:
+        """Mean loss (with regularisation) and accuracy (classifiers, else None) on (X, Y).
+
+        With ``sample_weight`` (n,), both are weighted means. As with :meth:`loss`, a loss
+        beyond the dtype's range is returned as it is (inf or NaN), not raised.
+        """
+        X, T = self.check_XY(X, Y)
+        return self._evaluate(X, T, self.check_weights(sample_weight, len(X)))
+
+    def _evaluate(
         self, X: np.ndarray, T: np.ndarray, weights: np.ndarray | None = None
     ) -> tuple[float, float | None]:
-        """Mean loss (with regularisation) and accuracy (classifiers, else None) of checked data.
-
-        ``weights`` (n,), if given, makes both weighted means.
-        """
+        """:meth:`evaluate` of checked data; ``weights`` as :meth:`check_weights` returns them."""
         total, correct = 0.0, 0.0
         with np.errstate(over="ignore", invalid="ignore"):
             for start in self._batches(len(X)):
@@ -416,27 +439,17 @@ class Network:
     def check_weights(self, sample_weight: object, n: int) -> np.ndarray | None:
         """Validate per-sample weights (n,) >= 0 with a positive sum; return them normalised to
         mean 1 (so the weighted loss is a weighted mean), or None when not given."""
-        if sample_weight is None:
-            return None
-        w = np.asarray(sample_weight)
-        if w.dtype.kind not in "biuf" or w.shape != (n,):
-            raise InputError(
-                f"sample_weight must be {n} numbers, one per sample; got shape {w.shape} "
-                f"and dtype {w.dtype}"
-            )
-        _checks.finite_check(w, "sample_weight")
-        if (w < 0).any() or w.sum() <= 0:
-            raise InputError("sample_weight must be >= 0 with a positive sum")
-        w = w.astype(np.float64)
-        return (w * (n / w.sum())).astype(self.dtype)
+        return _checks.sample_weights(sample_weight, n, self.dtype)
 
     def loss(self, X: object, Y: object, sample_weight: object = None) -> float:
         """Mean loss over the samples (plus the regularisation term if l1/l2 are set).
 
-        With ``sample_weight`` (n,), the weighted mean Σ wᵢ Lᵢ / Σ wᵢ.
+        With ``sample_weight`` (n,), the weighted mean Σ wᵢ Lᵢ / Σ wᵢ. A loss beyond the
+        dtype's range is returned as inf (it is a value, which training reads to detect
+        divergence), where :meth:`predict` and :meth:`gradients` report the overflow.
         """
         X, T = self.check_XY(X, Y)
-        return self.evaluate(X, T, self.check_weights(sample_weight, len(X)))[0]
+        return self._evaluate(X, T, self.check_weights(sample_weight, len(X)))[0]
 
     def accuracy(self, X: object, Y: object, sample_weight: object = None) -> float:
         """Share of samples whose predicted class equals the target class (weighted if given)."""
@@ -456,8 +469,10 @@ class Network:
         weights = self.check_weights(sample_weight, len(X))
         self.check_differentiable()
         ws = Workspace(self, len(X))  # fresh buffers: the caller keeps the arrays
-        self.forward(ws, X)
-        self.backward(ws, X, T, weights=weights)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, once
+            self.forward(ws, X)
+            self.backward(ws, X, T, weights=weights)
+        self._check_computed(ws.grad, "the gradients")
         return [
             {"W": dW[: layer.n_in], "b": dW[layer.n_in] if layer.has_bias else None}
             for dW, layer in zip(ws.dW, self.layers)
@@ -524,8 +539,9 @@ class Network:
         """A copy of the network whose weights and computation use ``dtype``."""
         clone = self.copy()
         clone.dtype = _checks.as_dtype(dtype)
-        for layer in clone.layers:
-            layer.Wb = layer.Wb.astype(clone.dtype)
+        for i, layer in enumerate(clone.layers):
+            fix = "keep the network in float64, or make the weights smaller"
+            layer.Wb = _checks.cast(layer.Wb, f"layers[{i}].Wb", clone.dtype, fix)
         clone._pack()
         return clone
 

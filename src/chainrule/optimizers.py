@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ._checks import choice, fraction, positive_int, positive_number
+from ._checks import choice, flag, fraction, number, positive_int, positive_number, show
 from .errors import ConfigError
 
 
@@ -37,7 +37,7 @@ class StepDecay(Schedule):
 
     def __init__(self, step_size: int = 10, gamma: float = 0.5) -> None:
         self.step_size = positive_int(step_size, "step_size")
-        self.gamma = positive_number(gamma, "gamma")
+        self.gamma = _decay(gamma)
 
     def factor(self, epoch: int) -> float:
         return self.gamma ** (epoch // self.step_size)
@@ -47,7 +47,7 @@ class ExponentialDecay(Schedule):
     """η_t = η · gamma^t."""
 
     def __init__(self, gamma: float = 0.95) -> None:
-        self.gamma = positive_number(gamma, "gamma")
+        self.gamma = _decay(gamma)
 
     def factor(self, epoch: int) -> float:
         return self.gamma**epoch
@@ -60,7 +60,15 @@ class InverseScaling(Schedule):
         self.power = positive_number(power, "power", allow_zero=True)
 
     def factor(self, epoch: int) -> float:
-        return 1.0 / (1.0 + epoch) ** self.power
+        try:
+            return 1.0 / (1.0 + epoch) ** self.power
+        except OverflowError:  # a huge power: the rate has decayed to nothing
+            return 0.0
+
+
+def _decay(gamma: object) -> float:
+    """A decay factor in (0, 1]: larger ones would grow the rate until it overflows."""
+    return number(gamma, "gamma", low=0.0, high=1.0, open_low=True)
 
 
 _SCHEDULES = {
@@ -133,9 +141,10 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(lr, schedule)
         self.momentum = fraction(momentum, "momentum")
+        nesterov = flag(nesterov, "nesterov")
         if nesterov and self.momentum == 0:
             raise ConfigError("nesterov=True needs momentum > 0; set momentum=0.9, say")
-        self.nesterov = bool(nesterov)
+        self.nesterov = nesterov
         self.velocity: list[np.ndarray] = []
 
     @property
@@ -275,4 +284,6 @@ def optimizer_from_config(config: dict) -> Optimizer:
             opt.t = int(t)
         return opt
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"optimizer configuration {config!r} is invalid ({exc})") from None
+        raise ConfigError(
+            f"optimizer configuration {show(config, 200)} is invalid ({exc})"
+        ) from None

@@ -14,6 +14,8 @@ import numpy as np
 from . import _checks
 from .errors import ConfigError, ConvergenceWarning, InputError
 
+_FIX = "standardise (rescale) the features or lower lr"
+
 
 class Perceptron:
     """A single layer of threshold units.
@@ -44,13 +46,14 @@ class Perceptron:
         shuffle: bool = False,
         seed: int | None = None,
     ) -> None:
-        self.n_in = _checks.positive_int(n_in, "n_in")
-        self.n_out = _checks.positive_int(n_out, "n_out")
+        self.n_in = _checks.units(n_in, "n_in")
+        self.n_out = _checks.units(n_out, "n_out")
+        _checks.param_count((self.n_in + 1) * self.n_out, "the perceptron")
         self.activation = _checks.choice(activation, "activation", ["step", "sign"])
         self.lr = _checks.positive_number(lr, "lr")
         self.max_epochs = _checks.positive_int(max_epochs, "max_epochs")
-        self.shuffle = shuffle
-        self.rng = np.random.default_rng(seed)
+        self.shuffle = _checks.flag(shuffle, "shuffle")
+        self.rng = np.random.default_rng(_checks.seed(seed))
         self.W = np.zeros((self.n_in, self.n_out))
         self.b = np.zeros(self.n_out)
         self.converged_ = False
@@ -66,14 +69,15 @@ class Perceptron:
     def predict(self, X: object) -> np.ndarray:
         """Unit outputs, shape (n, n_out): 0/1 for step units, -1/+1 for sign units."""
         X = _checks.features(X, "X", self.n_in, np.float64)
-        return self._threshold(X @ self.W + self.b)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, once
+            e = X @ self.W + self.b
+        _checks.computed_finite(e, "the excitations", np.float64, _FIX)
+        return self._threshold(e)
 
     def fit(self, X: object, y: object) -> Perceptron:
         """Apply the perceptron rule until an epoch has no mistakes or ``max_epochs`` pass."""
         X = _checks.features(X, "X", self.n_in, np.float64)
-        Y = np.asarray(y, dtype=float) if np.asarray(y).dtype.kind in "biuf" else None
-        if Y is None:
-            raise InputError("y must hold numeric targets")
+        Y = _checks.numeric_array(y, "y").astype(np.float64)
         if Y.ndim == 1 and self.n_out == 1:
             Y = Y[:, None]
         if Y.shape != (len(X), self.n_out):
@@ -83,16 +87,18 @@ class Perceptron:
             raise InputError(f"y must hold only {allowed[0]:g} and 1 for {self.activation!r} units")
         self.errors_ = []
         self.converged_ = False
-        for _ in range(self.max_epochs):
-            order = self.rng.permutation(len(X)) if self.shuffle else range(len(X))
-            mistakes = 0
-            for i in order:
-                out = self._threshold(X[i] @ self.W + self.b)
-                diff = Y[i] - out
-                if diff.any():
-                    mistakes += 1
-                    self.W += self.lr * np.outer(X[i], diff)
-                    self.b += self.lr * diff
+        for epoch in range(self.max_epochs):
+            start = self.W.copy(), self.b.copy()
+            with np.errstate(over="ignore", invalid="ignore"):  # checked once per epoch
+                mistakes = self._epoch(X, Y)
+            if not (np.isfinite(self.W).all() and np.isfinite(self.b).all()):
+                self.W, self.b = start
+                raise _checks.overflow(
+                    f"the perceptron's weights (epoch {epoch + 1}; they are kept from the "
+                    "start of that epoch)",
+                    np.float64,
+                    _FIX,
+                )
             self.errors_.append(mistakes)
             if mistakes == 0:
                 self.converged_ = True
@@ -106,6 +112,19 @@ class Perceptron:
                 stacklevel=2,
             )
         return self
+
+    def _epoch(self, X: np.ndarray, Y: np.ndarray) -> int:
+        """One pass of the perceptron rule; returns the number of mistakes."""
+        order = self.rng.permutation(len(X)) if self.shuffle else range(len(X))
+        mistakes = 0
+        for i in order:
+            out = self._threshold(X[i] @ self.W + self.b)
+            diff = Y[i] - out
+            if diff.any():
+                mistakes += 1
+                self.W += self.lr * np.outer(X[i], diff)
+                self.b += self.lr * diff
+        return mistakes
 
     def to_network(self):
         """The same units as a one-layer :class:`~chainrule.Network` (for predict and trace)."""

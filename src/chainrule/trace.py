@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import positive_int, positive_number
+from ._checks import numeric_array, positive_int, positive_number
 from .errors import InputError
 
 #: The most samples one trace takes: it keeps (and prints) every intermediate array.
@@ -244,7 +244,7 @@ def trace(net, X: object, Y: object, lr: float = 0.1) -> Trace:
     from .network import Workspace
 
     lr = positive_number(lr, "lr")
-    X, Y = np.asarray(X), np.asarray(Y)
+    X, Y = numeric_array(X, "X"), numeric_array(Y, "Y")  # ragged lists: an InputError
     if X.ndim == 1:  # one sample: its target is a scalar label/value or one row
         X = X[None, :]
         Y = Y[None] if Y.ndim == 0 else Y[None, :]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,9 +87,9 @@ class EarlyStopping(Callback):
         self.patience = _checks.positive_int(patience, "patience")
         self.min_delta = _checks.positive_number(min_delta, "min_delta", allow_zero=True)
         if monitor is not None:
-            _checks.choice(monitor, "monitor", ["loss", "val_loss"])
+            monitor = _checks.choice(monitor, "monitor", ["loss", "val_loss"])
         self.monitor = monitor
-        self.restore_best = restore_best
+        self.restore_best = _checks.flag(restore_best, "restore_best")
 
     def on_train_begin(self, net, history):
         self.best = math.inf
@@ -148,7 +148,9 @@ def _split(X, T, weights, fraction, seed):
     perm = np.random.default_rng(seed).permutation(len(X))
     val, train = perm[:n_val], perm[n_val:]
     if weights is not None:  # renormalise the training part to mean 1
-        weights = weights[train] * (len(train) / weights[train].sum())
+        where = f" on the {len(train)} training samples left by validation_split={fraction}"
+        total = _checks.weight_total(weights[train], where=where)
+        weights = weights[train] * (len(train) / total)
     return X[train], T[train], X[val], T[val], weights
 
 
@@ -156,7 +158,7 @@ def _restore_finite(net, snapshots, X, T, weights) -> int:
     """Restore the newest snapshot with a finite loss; returns how many epochs back it is."""
     for back, saved in enumerate(snapshots):
         net.theta[...] = saved
-        if math.isfinite(net.evaluate(X, T, weights)[0]):
+        if math.isfinite(net._evaluate(X, T, weights)[0]):
             return back
     return len(snapshots) - 1
 
@@ -226,8 +228,7 @@ def fit(
     checkpoint_every = _checks.positive_int(checkpoint_every, "checkpoint_every", allow_none=True)
     if validation_data is not None and validation_split:
         raise ConfigError("pass validation_split or validation_data, not both")
-    if not isinstance(shuffle, bool):
-        raise ConfigError(f"shuffle={shuffle!r} must be True or False")
+    shuffle = _checks.flag(shuffle, "shuffle")
     settings = {"batch_size": batch_size, "shuffle": shuffle, "validation_split": validation_split}
     resumed = None if resume is None else _resume(net, resume, settings, epochs)
     if resumed is not None:
@@ -251,12 +252,22 @@ def fit(
     else:
         Xv = Tv = None
 
+    if isinstance(callbacks, (Callback, str)) or not isinstance(callbacks, Iterable):
+        raise ConfigError(
+            f"callbacks={_checks.show(callbacks)} must be a list of cr.Callback objects or "
+            "functions f(net, epoch, logs)"
+        )
+    callbacks = list(callbacks)
+    for c in callbacks:
+        if not (isinstance(c, Callback) or callable(c)):
+            raise ConfigError(
+                f"callbacks holds {_checks.show(c)}, which is neither a Callback nor callable"
+            )
     hooks: list[Callback] = [
         c if isinstance(c, Callback) else _FunctionCallback(c) for c in callbacks
     ]
-    for c in callbacks:
-        if not (isinstance(c, Callback) or callable(c)):
-            raise ConfigError(f"callbacks holds {c!r}, which is neither a Callback nor callable")
+    if isinstance(early_stopping, np.bool_):
+        early_stopping = bool(early_stopping)
     stopper = EarlyStopping() if early_stopping is True else early_stopping
     if isinstance(stopper, EarlyStopping):
         hooks.append(stopper)
@@ -354,10 +365,15 @@ def fit(
                 seen_T = T[order] if mixing else T
                 seen_w = None if weights is None else (weights[order] if mixing else weights)
                 loss, acc = net.epoch_metrics(outputs, seen_T, seen_w)
-                if not math.isfinite(loss):
+                # A saturated unit (tanh, sigmoid) keeps the loss finite while the weights
+                # feeding it overflow, so the weights are checked too (O(parameters)).
+                if not math.isfinite(loss) or not np.isfinite(theta).all():
+                    what = (
+                        "a weight overflowed" if math.isfinite(loss) else f"the loss became {loss}"
+                    )
                     kept = _restore_finite(net, snapshots, X[:, :n_in], T, weights)
                     raise TrainingDivergedError(
-                        f"training diverged at epoch {epoch + 1}: the loss became {loss}; the "
+                        f"training diverged at epoch {epoch + 1}: {what}; the "
                         f"network keeps its weights from the start of epoch {epoch + 1 - kept}, "
                         f"the last with a finite loss. Lower the learning rate (now "
                         f"{opt.current_lr:g}) or standardise the inputs",
@@ -372,7 +388,7 @@ def fit(
                     history.accuracy.append(acc)
                     logs["accuracy"] = acc
                 if Xv is not None:
-                    val_loss, val_acc = net.evaluate(Xv, Tv)
+                    val_loss, val_acc = net._evaluate(Xv, Tv)
                     history.val_loss.append(val_loss)
                     logs["val_loss"] = val_loss
                     if val_acc is not None:
@@ -418,8 +434,11 @@ def _resume(net, path, settings: dict, epochs: int):
     """Load a checkpoint into ``net`` (weights, rng) and return its training state."""
     from .checkpoint import load_checkpoint
 
-    saved, state = load_checkpoint(path)
-    if saved.config()["layers"] != net.config()["layers"] or saved.loss_fn.name != net.loss_fn.name:
+    saved, state = load_checkpoint(path)  # every field checked against `saved`
+    # The optimizer's arrays were checked against the saved network's parameters, so the
+    # network resumed must have the same parameters: layers, loss and dtype.
+    mine, theirs = net.config(), saved.config()
+    if any(mine[key] != theirs[key] for key in ("layers", "loss", "dtype")):
         raise ConfigError(
             f"resume={str(path)!r} holds a different network ({saved!r}); resume it with the "
             "network it was written for (cr.load the checkpoint itself)"
