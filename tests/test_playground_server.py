@@ -17,13 +17,14 @@ from playground_util import playground_server, playground_server_log
 from starlette.testclient import TestClient
 
 import chainrule as cr
+from chainrule._json import nesting_depth
 from chainrule.playground import data as pdata
 from chainrule.playground.codegen import python_script
 from chainrule.playground.config import MAX_LAYERS, MAX_NEURONS, MAX_SAMPLES, MAX_SPEED, Config
 from chainrule.playground.frames import decode_frame, encode_frame
 from chainrule.playground.server import MAX_BODY, Settings, create_app
 from chainrule.playground.session import Session
-from chainrule.playground.wire import nesting_depth, parse_json
+from chainrule.playground.wire import parse_json
 
 
 @pytest.fixture
@@ -458,7 +459,7 @@ JSON = {"content-type": "application/json"}
         (b'{"lr": -Infinity}', 400, "Infinity"),
         (b'{"lr": 1e400}', 400, "1e400"),
         (b'{"seed": 1' + b"0" * 4400 + b"}", 400, "digits"),
-        (b'{"seed": 1, "seed": 2}', 400, "'seed' twice"),
+        (b'{"seed": 1, "seed": 2}', 400, "repeats the key 'seed'"),
         (b'{"seed": "\xff"}', 400, "UTF-8"),
         (b'{"features": [["x1"]]}', 422, "features"),
         (b'{"features": [{"x1": 1}]}', 422, "features"),

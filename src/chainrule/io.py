@@ -31,6 +31,7 @@ from typing import NoReturn
 import numpy as np
 
 from ._checks import show
+from ._json import JSONRefused, strict_loads
 from .errors import ChainruleError, ModelFileError
 
 MAGIC = b"\x89CRNET\r\n"
@@ -153,50 +154,6 @@ def _as_path(path: object, name: str) -> Path:
     return Path(path)
 
 
-def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict:
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
-        dup = next(k for k in keys if keys.count(k) > 1)
-        raise ModelFileError(f"the model header repeats the key {dup!r}; the file is corrupt")
-    return dict(pairs)
-
-
-def _not_json(literal: str) -> float:
-    """Python's parser reads NaN and Infinity; JSON (and our writer) has no such numbers."""
-    raise ValueError(f"{literal} is not a JSON number")
-
-
-def _finite_float(literal: str) -> float:
-    """A JSON float, refused if it lies beyond float range (1e400 would read as infinity)."""
-    value = float(literal)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {literal[:30]} is beyond float range")
-    return value
-
-
-def _depth_ok(text: str) -> bool:
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_JSON_DEPTH:
-                return False
-        elif ch in "]}":
-            depth -= 1
-    return True
-
-
 def _what_is_it(head: bytes) -> str:
     if head[:1] == b"\x80" or head[:2] in (b"(d", b"(l", b"}q", b"]q"):
         return "it looks like a Python pickle, which chainrule never loads (it can run code)"
@@ -243,21 +200,10 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise ModelFileError(f"{str(path)!r} is corrupt: its header is not UTF-8") from None
-        if not _depth_ok(text):
-            raise ModelFileError(f"{str(path)!r} is corrupt: its header nests too deeply")
         try:
-            header = json.loads(
-                text,
-                object_pairs_hook=_reject_duplicates,
-                parse_constant=_not_json,
-                parse_float=_finite_float,
-            )
-        except ModelFileError:
-            raise
-        except (ValueError, RecursionError) as exc:
-            raise ModelFileError(
-                f"{str(path)!r} is corrupt: its header is not JSON ({exc})"
-            ) from None
+            header = strict_loads(text, MAX_JSON_DEPTH)
+        except JSONRefused as exc:
+            raise ModelFileError(f"{str(path)!r} is corrupt: its header {exc}") from None
         if not isinstance(header, dict) or header.get("format") != "chainrule-model":
             raise ModelFileError(f"{str(path)!r} is corrupt: the header is not a model description")
         start = _PREFIX.size + header_len
