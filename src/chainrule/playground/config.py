@@ -11,8 +11,8 @@ import numbers
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 
+from .._checks import show
 from ..errors import ConfigError
-from .wire import shown
 
 # Limits (TF Playground: 6 hidden layers of 8 neurons, batch 30, 2 classes, 500 points).
 MAX_LAYERS = 10
@@ -88,7 +88,7 @@ class Config:
         if not isinstance(data, Mapping):
             raise ConfigError("the setup must be a JSON object of field: value")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(map(shown, set(data) - known))  # any key type, any length
+        unknown = sorted(map(show, set(data) - known))  # any key type, any length
         if unknown:
             raise ConfigError(
                 f"unknown setup field(s) {', '.join(unknown)}; "
@@ -137,29 +137,27 @@ class Config:
 
 def _choice(value: object, name: str, options: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in options:
-        raise ConfigError(
-            f"{name}={shown(value)} is not known; choose one of: {', '.join(options)}"
-        )
+        raise ConfigError(f"{name}={show(value)} is not known; choose one of: {', '.join(options)}")
     return value
 
 
 def _int(value: object, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(f"{name}={shown(value)} must be a whole number from {low} to {high}")
+        raise ConfigError(f"{name}={show(value)} must be a whole number from {low} to {high}")
     if not low <= value <= high:
-        raise ConfigError(f"{name}={shown(value)} is out of range; it must be from {low} to {high}")
+        raise ConfigError(f"{name}={show(value)} is out of range; it must be from {low} to {high}")
     return int(value)
 
 
 def _number(value: object, name: str, low: float, high: float, open_low: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{name}={shown(value)} must be a number from {low:g} to {high:g}")
+        raise ConfigError(f"{name}={show(value)} must be a number from {low:g} to {high:g}")
     # Compared before converting: float() of a huge int raises OverflowError.
     ok = (low < value if open_low else low <= value) and value <= high
     if not ok:
         bound = ">" if open_low else ">="
         raise ConfigError(
-            f"{name}={shown(value)} is out of range; it must be {bound} {low:g} and <= {high:g}"
+            f"{name}={show(value)} is out of range; it must be {bound} {low:g} and <= {high:g}"
         )
     return float(value)
 
@@ -167,23 +165,23 @@ def _number(value: object, name: str, low: float, high: float, open_low: bool = 
 def _features(value: object) -> list[str]:
     if not isinstance(value, list) or not value:
         raise ConfigError(
-            f"features={shown(value)} must be a non-empty list of: {', '.join(FEATURES)}"
+            f"features={show(value)} must be a non-empty list of: {', '.join(FEATURES)}"
         )
     for item in value:
         if not isinstance(item, str) or item not in FEATURES:  # a list item is unhashable
             raise ConfigError(
-                f"features holds {shown(item)}, which is not known; "
+                f"features holds {show(item)}, which is not known; "
                 f"choose from: {', '.join(FEATURES)}"
             )
     if len(set(value)) != len(value):
-        raise ConfigError(f"features={shown(value)} lists a feature twice; give each once")
+        raise ConfigError(f"features={show(value)} lists a feature twice; give each once")
     return [name for name in FEATURES if name in value]  # the page's fixed order
 
 
 def _layers(value: object) -> list[int]:
     if not isinstance(value, list):
         raise ConfigError(
-            f"layers={shown(value)} must be a list of neuron counts, one per hidden layer"
+            f"layers={show(value)} must be a list of neuron counts, one per hidden layer"
         )
     if len(value) > MAX_LAYERS:
         raise ConfigError(
@@ -194,5 +192,5 @@ def _layers(value: object) -> list[int]:
 
 def _activations(value: object) -> list[str]:
     if not isinstance(value, list):
-        raise ConfigError(f"activations={shown(value)} must be a list, one name per hidden layer")
+        raise ConfigError(f"activations={show(value)} must be a list, one name per hidden layer")
     return [_choice(a, f"activations[{i}]", HIDDEN_ACTIVATIONS) for i, a in enumerate(value)]

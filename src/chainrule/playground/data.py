@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import datasets
+from .._checks import show
 from ..errors import InputError
 from .config import MAX_CLASSES, MAX_SAMPLES, Config
-from .wire import shown
 
 DOMAIN = 6.0  # the page shows [-6, 6]²
 GRID = 100  # the output heatmap is GRID × GRID
@@ -218,7 +218,7 @@ def _csv_rows(text: str) -> list[tuple[float, float, float]]:
                 if number == 1 and not rows:
                     continue  # a header
                 raise InputError(
-                    f"CSV row {number} is {shown(','.join(row))}: x1, x2 and label must be numbers"
+                    f"CSV row {number} is {show(','.join(row))}: x1, x2 and label must be numbers"
                 ) from None
             if not all(math.isfinite(v) for v in values):
                 raise InputError(f"CSV row {number} holds NaN or infinity; give finite numbers")
@@ -250,7 +250,7 @@ def _class_labels(y: np.ndarray) -> np.ndarray:
 def _targets(y: np.ndarray) -> np.ndarray:
     if np.abs(y).max() > MAX_TARGET:
         raise InputError(
-            f"the CSV's label column holds {shown(float(np.abs(y).max()))}; regression targets "
+            f"the CSV's label column holds {show(float(np.abs(y).max()))}; regression targets "
             f"must be from -{MAX_TARGET:g} to {MAX_TARGET:g} (rescale them)"
         )
     return y

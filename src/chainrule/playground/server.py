@@ -33,12 +33,13 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from .._checks import show
 from ..errors import ChainruleError, ConfigError, InputError, TrainingDivergedError
 from . import config as c
 from .codegen import python_script
 from .config import MAX_STEP_EPOCHS, Config
 from .session import DEFAULT_MAX_RATE, Session
-from .wire import parse_json, shown
+from .wire import parse_json
 
 log = logging.getLogger("chainrule.playground")
 STATIC = Path(__file__).parent / "static"
@@ -197,21 +198,21 @@ def _number(data: dict, key: str) -> float:
         or not isinstance(value, (int, float))
         or not (-sys.float_info.max <= value <= sys.float_info.max)
     ):
-        raise InputError(f"{key}={shown(value)} must be a finite number")
+        raise InputError(f"{key}={show(value)} must be a finite number")
     return float(value)
 
 
 def _index(data: dict, key: str) -> int:
     value = _field(data, key)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{key}={shown(value)} must be a whole number")
+        raise InputError(f"{key}={show(value)} must be a whole number")
     return value
 
 
 def _path_index(text: str) -> int:
     """A point index from the URL path (starlette's int convertor fails on 5,000 digits)."""
     if not re.fullmatch(r"[0-9]{1,9}", text):
-        raise InputError(f"point index {shown(text)} in the path must be a whole number from 0")
+        raise InputError(f"point index {show(text)} in the path must be a whole number from 0")
     return int(text)
 
 
@@ -251,7 +252,7 @@ def endpoint(func: Callable[..., Awaitable[Response]]) -> Callable[[Request], Aw
 
 async def http_error(request: Request, exc: HTTPException) -> Response:
     """Starlette's own refusals (404, 405) as JSON, like the endpoints' errors."""
-    message = f"{exc.detail}: {request.method} {shown(request.url.path)}"
+    message = f"{exc.detail}: {request.method} {show(request.url.path)}"
     return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
 
 
@@ -626,7 +627,7 @@ class Runner:
         if kind == "ack":  # the page drew the frames it got: n of them
             n = command.get("n", 1)
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise InputError(f"ack n={shown(n)} must be a positive whole number")
+                raise InputError(f"ack n={show(n)} must be a positive whole number")
             self.inflight = max(0, self.inflight - n)
         elif kind == "play":
             self.playing = True
@@ -642,7 +643,7 @@ class Runner:
             self.handle.frame_dirty = True
         else:
             raise InputError(
-                f"unknown command type {shown(kind)}; send one of: ack, play, pause, step, view"
+                f"unknown command type {show(kind)}; send one of: ack, play, pause, step, view"
             )
 
 
@@ -671,7 +672,7 @@ def _ints(command: dict, key: str, n: int) -> tuple[int, ...] | None:
         or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1000 for v in value)
     ):
         raise InputError(
-            f"view {key}={shown(value)} must be null or a list of {n} whole numbers from 0 to 999"
+            f"view {key}={show(value)} must be null or a list of {n} whole numbers from 0 to 999"
         )
     return tuple(value)
 

@@ -1,25 +1,12 @@
-"""Reading what a client sends: bounded strict JSON (see :mod:`chainrule._json`), and short
-echoes of its values in error messages."""
+"""Reading what a client sends: strict JSON of bounded depth (see :mod:`chainrule._json`)."""
 
 from __future__ import annotations
-
-import reprlib
 
 from .._json import JSONRefused, strict_loads
 from ..errors import InputError
 
 MAX_DEPTH = 8  # nesting levels: the page's deepest message ({"layers": [4, 2]}) has 2
 MAX_INT_DIGITS = 20  # a whole number the playground uses has at most 10 digits
-
-_repr = reprlib.Repr()
-_repr.maxstring = _repr.maxother = _repr.maxlong = 40
-_repr.maxlist = _repr.maxdict = 8
-_repr.maxlevel = 3
-
-
-def shown(value: object) -> str:
-    """``repr(value)`` cut short, for echoing a client's value in an error message."""
-    return _repr.repr(value)
 
 
 def parse_json(data: bytes | str, what: str = "the request body") -> object:
