@@ -504,3 +504,23 @@ def test_resume_never_returns_overflowed_weights(tmp_path):
             with pytest.raises(cr.TrainingDivergedError, match="a weight overflowed"):
                 net.fit(X, y, epochs=4, batch_size=8, resume=path)
         assert np.isfinite(net.theta).all()
+
+
+@pytest.mark.parametrize("shape", [SMALL, LARGE], ids=["compiled", "numpy"])
+@pytest.mark.parametrize("opt", list(OPTIMIZERS))
+def test_interrupt_without_a_checkpoint_rolls_the_optimizer_back(shape, opt):
+    """Ctrl-C puts the optimizer's state back too, checkpoint or not (as the README says)."""
+    kwargs = dict(epochs=6, early_stopping=cr.EarlyStopping(patience=50))
+    net, X, y, batch = _setup(shape)
+    clean = OPTIMIZERS[opt]()
+    net.fit(X, y, batch_size=batch, optimizer=clean, **{**kwargs, "epochs": 3})
+
+    net2, X, y, batch = _setup(shape)
+    cut = OPTIMIZERS[opt]()
+    part = net2.fit(X, y, batch_size=batch, optimizer=cut, callbacks=[StopAt(3)], **kwargs)
+    assert part.interrupted and len(part.loss) == 3
+    np.testing.assert_array_equal(net2.theta, net.theta)
+    for key, arrays in clean.state().items():
+        for a, b in zip(arrays, cut.state()[key], strict=True):
+            np.testing.assert_array_equal(b, a)
+    assert getattr(cut, "t", None) == getattr(clean, "t", None)

@@ -323,8 +323,8 @@ def fit(
         return (
             snapshots[0],  # these weights stay intact until the end of the next epoch
             net.rng.bit_generator.state,
-            _copy_state(opt) if checkpoint is not None else None,
-            stopper.state() if checkpoint is not None and stopper else None,
+            _copy_state(opt),  # O(parameters) once an epoch: cheap next to the epoch itself
+            _copy_stopper(stopper),
             len(history.loss),
         )
 
@@ -408,8 +408,7 @@ def fit(
             weights, rng_state, opt_state, stop_state, recorded = back
             net.theta[...] = weights
             net.rng.bit_generator.state = rng_state
-            if opt_state is not None:
-                _restore_state(opt, opt_state)
+            _restore_state(opt, opt_state)
             if stop_state is not None:
                 stopper.load_state(*stop_state)
             _truncate(history, recorded)
@@ -463,6 +462,13 @@ def _copy_state(opt) -> dict:
         "arrays": {k: [a.copy() for a in v] for k, v in opt.state().items()},
         "t": getattr(opt, "t", None),
     }
+
+
+def _copy_stopper(stopper: EarlyStopping | None) -> tuple | None:
+    if stopper is None:
+        return None
+    info, best = stopper.state()
+    return info, None if best is None else best.copy()
 
 
 def _restore_state(opt, saved: dict) -> None:
