@@ -6,6 +6,7 @@ exit 1, never a traceback; usage errors exit 2 with typer's message.
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -121,17 +122,12 @@ def train(
     ] = False,
 ):
     """Train a network on a data file and save it, with its history; Ctrl-C checkpoints."""
-    import csv
-    import io as _io
-
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
-
     from . import workflow
 
-    sizes = tuple(int(v) for v in _numbers(hidden, "--hidden"))
-    if not sizes or any(v < 1 or v != int(v) for v in _numbers(hidden, "--hidden")):
+    numbers = _numbers(hidden, "--hidden")
+    if not numbers or not all(1 <= v < math.inf and v == int(v) for v in numbers):
         raise cr.ConfigError(f"--hidden={hidden!r} must be positive integers, e.g. 64,32")
+    sizes = tuple(int(v) for v in numbers)
     if data_file is None:
         source, target = workflow.digits_frame(), target or "digit"
     elif target is None:
@@ -142,6 +138,42 @@ def train(
         sizes, activation, epochs, batch_size, optimizer, lr, l2, val_split, early_stopping, seed
     )
     checkpoint = _train_outputs(out, plot, checkpoint)
+    outputs = workflow.Outputs(_train_files(out, plot, checkpoint, monitor), _folders(plot))
+    outputs.prepare()  # every output proven writable before the first epoch
+    try:
+        history = _fit(source, target, task, settings, out, checkpoint, resume, monitor)
+        written = [] if history.interrupted else _write_results(history, out, plot, monitor)
+    except BaseException:  # a failed run leaves what was there before, and nothing else
+        outputs.rollback()
+        raise
+    outputs.commit()
+    if history.interrupted:
+        err_console.print(
+            f"interrupted after epoch {len(history.loss)}; the state is in {checkpoint}: continue "
+            f"with --resume {checkpoint}",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(130)
+    for line in written:
+        console.print(line, markup=False)
+
+
+def _fit(
+    source,
+    target: str,
+    task: str | None,
+    settings,
+    out: Path,
+    checkpoint: Path,
+    resume: Path | None,
+    monitor: bool,
+):
+    """Train (and save the model) with a progress bar; returns the history."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from . import workflow
+
     columns = [
         TextColumn("epoch {task.completed}/{task.total}"),
         BarColumn(),
@@ -149,13 +181,13 @@ def train(
         TimeElapsedColumn(),
     ]
     with Progress(*columns, console=console, transient=False) as bar:
-        job = bar.add_task("train", total=epochs, info="")
+        job = bar.add_task("train", total=settings.epochs, info="")
 
         def show(net, epoch, logs):
             info = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
             bar.update(job, completed=epoch + 1, info=info)
 
-        net, history = workflow.train_file(
+        _, history = workflow.train_file(
             source,
             target,
             task,
@@ -166,43 +198,67 @@ def train(
             resume=resume,
             monitor=monitor,
         )
-    if history.interrupted:
-        err_console.print(
-            f"interrupted after epoch {len(history.loss)}; the state is in {checkpoint}: continue "
-            f"with --resume {checkpoint}"
-        )
-        raise typer.Exit(130)
+    return history
+
+
+def _write_results(history, out: Path, plot: Path | None, monitor: bool) -> list[str]:
+    """Print the final metrics; write the history, the learning curve and the monitor's
+    figure; return the lines naming what was written."""
+    import csv
+    import io as _io
+
+    from rich.table import Table
+
+    from . import workflow
+
+    series = history.as_dict()
     table = Table(title="final metrics")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for name, values in history.as_dict().items():
+    for name, values in series.items():
         table.add_row(name, f"{values[-1]:.4f}")
     console.print(table)
     buffer = _io.StringIO()
-    series = history.as_dict()
     writer = csv.writer(buffer)
     writer.writerow(["epoch", *series])
     for i in range(history.epochs):
         writer.writerow([i + 1, *(f"{v[i]:.8g}" for v in series.values())])
     history_path = out.with_name(out.stem + ".history.csv")
     workflow.write_text(history_path, buffer.getvalue())
-    console.print(f"model: {out}   history: {history_path}")
+    written = [f"model: {out}   history: {history_path}"]
     if plot is not None:
         from . import plot as plots
 
-        plot.mkdir(parents=True, exist_ok=True)
         fig, ax = plots.figure(7, 4)
         curves = {k: v for k, v in series.items() if k in ("loss", "val_loss")}
         plots.curves(ax, curves, title="Learning curve")
-        path = plots.save(fig, plot / "learning-curve.png")
-        console.print(f"learning curve: {path}")
+        written.append(f"learning curve: {plots.save(fig, plot / 'learning-curve.png')}")
     if monitor:
-        _monitor_report(history, out, plot)
+        written += _monitor_report(history, out, plot)
+    return written
+
+
+def _train_files(out: Path, plot: Path | None, checkpoint: Path, monitor: bool) -> dict:
+    """Every file 'train' may write, with the option that names it."""
+    files = {
+        out: "--out",
+        out.with_name(out.stem + ".history.csv"): "the history of --out",
+        checkpoint: "--checkpoint",
+    }
+    if plot is not None:
+        files[plot / "learning-curve.png"] = "--plot"
+    if monitor:
+        files[_monitor_path(out, plot)] = "--plot" if plot is not None else "--monitor"
+    return files
+
+
+def _folders(plot: Path | None) -> dict:
+    return {} if plot is None else {plot: "--plot"}
 
 
 def _train_outputs(out: Path, plot: Path | None, checkpoint: Path | None) -> Path:
-    """Check every path 'train' writes before it trains (no model without its history and
-    plot); returns the checkpoint path."""
+    """Check the shape of every path 'train' writes before it trains (no model without its
+    history and plot); returns the checkpoint path."""
     if out.name in ("", ".", "..") or out.is_dir():
         raise cr.ConfigError(f"--out {str(out)!r} is a folder; name a file, e.g. model.crnet")
     if not out.parent.is_dir():
@@ -224,7 +280,11 @@ def _train_outputs(out: Path, plot: Path | None, checkpoint: Path | None) -> Pat
     return checkpoint
 
 
-def _monitor_report(history, out: Path, folder: Path | None) -> None:
+def _monitor_path(out: Path, folder: Path | None) -> Path:
+    return folder / "gradient-monitor.png" if folder else out.with_name(out.stem + ".monitor.png")
+
+
+def _monitor_report(history, out: Path, folder: Path | None) -> list[str]:
     """The GradientMonitor's table, and its figure in ``folder`` (or next to the model)."""
     from . import monitor
 
@@ -233,10 +293,10 @@ def _monitor_report(history, out: Path, folder: Path | None) -> None:
         from .plot import gradient_monitor
     except cr.ConfigError as exc:  # no matplotlib: the model and the table are still there
         err_console.print(f"no gradient-monitor figure: {exc}", markup=False)
-        return
-    path = folder / "gradient-monitor.png" if folder else out.with_name(out.stem + ".monitor.png")
+        return []
+    path = _monitor_path(out, folder)
     gradient_monitor(history, path, title=f"Gradient monitor: {out.name}")
-    console.print(f"gradient monitor: {path}")
+    return [f"gradient monitor: {path}"]
 
 
 @app.command()
@@ -404,14 +464,37 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``chainrule`` console script.
 
     typer handles --help and usage errors itself (exit 2); a ``ChainruleError`` from the library
-    is the user's mistake, shown as one line with exit code 1.
+    is the user's mistake, and an ``OSError`` (disk full, permission denied) or a
+    ``MemoryError`` the machine's refusal: each is shown as one line with exit code 1.
     """
     try:
         app(args=argv, prog_name="chainrule")
     except cr.ChainruleError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        _error(str(exc))
+        return 1
+    except OSError as exc:
+        _error(_os_error(exc))
+        return 1
+    except MemoryError:
+        _error("out of memory: use a smaller data file or network (--hidden, --batch-size)")
         return 1
     return 0
+
+
+def _error(message: str) -> None:
+    """One line on stderr: the message's own brackets and colons are text, not rich markup
+    or emoji codes (a column may be called '[bold]' or ':x:')."""
+    from rich.markup import escape
+
+    text = " ".join(message.splitlines())
+    err_console.print(f"[bold red]error:[/] {escape(text)}", highlight=False, emoji=False)
+
+
+def _os_error(exc: OSError) -> str:
+    """'PATH: reason' for an OSError, as the shell would put it."""
+    if exc.strerror is None:
+        return str(exc) or type(exc).__name__
+    return exc.strerror if exc.filename is None else f"{str(exc.filename)!r}: {exc.strerror}"
 
 
 if __name__ == "__main__":
