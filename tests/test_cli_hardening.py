@@ -344,6 +344,14 @@ def test_an_output_that_is_a_folder_fails_before_training_and_keeps_the_old_file
     assert {p.name: p.read_bytes() for p in here.iterdir() if p.is_file()} == before
 
 
+@pytest.mark.parametrize("option", ["--out", "--checkpoint"])
+def test_an_output_over_the_data_file_is_refused(here, option):
+    before = (here / "good.csv").read_bytes()
+    one_error(*train(option, "good.csv"), "is the data file itself")
+    assert (here / "good.csv").read_bytes() == before
+    assert listing(here) == ["good.csv"]
+
+
 def test_stale_temporaries_of_a_killed_run_are_removed(here):
     stale = [".model.crnet.ckpt.abcd_123.tmp", ".model.crnet.x1y2z3w4.tmp"]
     kept = [".model.crnet.ckpt.tmp", "model.crnet.ckpt.abcd1234.tmp", ".other.abcd1234.tmp"]

@@ -79,6 +79,20 @@ def _real(value: object, name: str) -> float:
         ) from None
 
 
+def within(value: float, low: float, high: float, open_low: bool, open_high: bool) -> bool:
+    """Whether ``value`` is finite and inside the interval (open or closed at each end)."""
+    above = value > low if open_low else value >= low
+    below = value < high if open_high else value <= high
+    return math.isfinite(value) and above and below
+
+
+def interval(low: float, high: float, open_low: bool, open_high: bool) -> str:
+    """The interval in words for a message: ``in [0, 1)``, ``>= 0`` or ``any``."""
+    if math.isinf(high):
+        return "any" if math.isinf(low) else f"{'>' if open_low else '>='} {low:g}"
+    return f"in {'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+
+
 def number(
     value: object,
     name: str,
@@ -90,13 +104,8 @@ def number(
 ) -> float:
     """Check that ``value`` is a finite real number in the range given; return it as a float."""
     result = _real(value, name)
-    below = result <= low if open_low else result < low
-    above = result >= high if open_high else result > high
-    if not math.isfinite(result) or below or above:
-        left, right = "(" if open_low else "[", ")" if open_high else "]"
-        span = f"in {left}{low:g}, {high:g}{right}"
-        if math.isinf(high):
-            span = f"> {low:g}" if open_low else f">= {low:g}"
+    if not within(result, low, high, open_low, open_high):
+        span = interval(low, high, open_low, open_high)
         raise ConfigError(f"{name}={show(result)} must be finite and {span}")
     return result
 

@@ -123,6 +123,7 @@ def train(
 ):
     """Train a network on a data file and save it, with its history; Ctrl-C checkpoints."""
     from . import workflow
+    from .outputs import Outputs
 
     numbers = _numbers(hidden, "--hidden")
     if not numbers or not all(1 <= v < math.inf and v == int(v) for v in numbers):
@@ -138,7 +139,14 @@ def train(
         sizes, activation, epochs, batch_size, optimizer, lr, l2, val_split, early_stopping, seed
     )
     checkpoint = _train_outputs(out, plot, checkpoint)
-    outputs = workflow.Outputs(_train_files(out, plot, checkpoint, monitor), _folders(plot))
+    files = _train_files(out, plot, checkpoint, monitor)
+    for path, option in files.items():
+        if data_file is not None and path.resolve() == data_file.resolve():
+            raise cr.ConfigError(
+                f"{option} {str(path)!r} is the data file itself, which the run would "
+                "overwrite; choose another name"
+            )
+    outputs = Outputs(files, _folders(plot))
     outputs.prepare()  # every output proven writable before the first epoch
     try:
         history = _fit(source, target, task, settings, out, checkpoint, resume, monitor)

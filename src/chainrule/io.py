@@ -30,7 +30,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from ._checks import show
+from ._checks import interval, show, within
 from ._json import JSONRefused, strict_loads
 from .errors import ChainruleError, ModelFileError
 
@@ -270,12 +270,6 @@ def _plain(bound: int) -> str:
     return str(bound)
 
 
-def _interval(low: float, high: float, open_low: bool, open_high: bool) -> str:
-    if high == math.inf:
-        return "" if low == -math.inf else f" {'>' if open_low else '>='} {low:g}"
-    return f" in {'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
-
-
 class Fields:
     """Checks of the values of a model file's JSON header. Every refusal is a ModelFileError
     that names the field, says what is wrong and ends with ``fix``.
@@ -330,11 +324,10 @@ class Fields:
                 number = float(value)
             except OverflowError:  # an integer beyond any float
                 number = math.inf
-            above = number > low if open_low else number >= low
-            below = number < high if open_high else number <= high
-            if math.isfinite(number) and above and below:
+            if within(number, low, high, open_low, open_high):
                 return number
-        bounds = _interval(low, high, open_low, open_high)
+        bounds = interval(low, high, open_low, open_high)
+        bounds = "" if bounds == "any" else f" {bounds}"
         self.fail(name, f"is {show(value)}; it must be a finite number{bounds}")
 
     def numbers(self, value: object, name: str, lengths: tuple[int, ...], **bounds) -> list:
