@@ -27,6 +27,9 @@ def _setup(shape, seed=0):
 OPTIMIZERS = {
     "momentum": lambda: cr.SGD(0.05, momentum=0.9, schedule=cr.StepDecay(2, 0.5)),
     "adam": lambda: cr.Adam(0.01, schedule=cr.InverseScaling(0.5)),
+    # No kernel for AdamW or clipping: the NumPy path at either shape.
+    "adamw-clip": lambda: cr.AdamW(0.01, clipnorm=0.5, schedule=cr.WarmupCosine(2, 7, 0.1)),
+    "momentum-clipvalue": lambda: cr.SGD(0.05, momentum=0.9, clipvalue=0.05),
 }
 
 
@@ -203,6 +206,8 @@ ADAM = lambda: cr.Adam(0.01)  # noqa: E731
 MOMENTUM = lambda: cr.SGD(0.05, momentum=0.9, schedule=cr.StepDecay(2, 0.5))  # noqa: E731
 SPLIT = {"validation_split": 0.2}
 STOP = {"validation_split": 0.2, "early_stopping": cr.EarlyStopping(patience=50)}
+ADAMW = lambda: cr.AdamW(0.01, clipnorm=1.0, schedule=cr.WarmupCosine(1, 5))  # noqa: E731
+PLATEAU = {"callbacks": [cr.ReduceLROnPlateau(patience=1)]}
 
 CORRUPT = {
     # name: (optimizer, fit kwargs, header edit, arrays edit, the field the error names)
@@ -360,6 +365,63 @@ CORRUPT = {
         None,
         "'optimizer.name'",
     ),
+    "adamw weight_decay negative": (
+        ADAMW,
+        {},
+        _sub("optimizer", "weight_decay", value=-0.1),
+        None,
+        "'optimizer.weight_decay'",
+    ),
+    "clipnorm zero": (
+        ADAMW,
+        {},
+        _sub("optimizer", "clipnorm", value=0),
+        None,
+        "'optimizer.clipnorm'",
+    ),
+    "clipnorm and clipvalue both": (
+        ADAMW,
+        {},
+        _sub("optimizer", "clipvalue", value=1.0),
+        None,
+        "'optimizer'",
+    ),
+    "warmup not below total": (
+        ADAMW,
+        {},
+        _sub("optimizer", "schedule", "warmup", value=5),
+        None,
+        "'optimizer'",
+    ),
+    "min_factor above 1": (
+        ADAMW,
+        {},
+        _sub("optimizer", "schedule", "min_factor", value=2.0),
+        None,
+        "'optimizer.schedule.min_factor'",
+    ),
+    "plateau wait past the epochs": (
+        ADAM,
+        PLATEAU,
+        _sub("plateau", "wait", value=3),
+        None,
+        "'plateau.wait'",
+    ),
+    "plateau best text": (
+        ADAM,
+        PLATEAU,
+        _sub("plateau", "best", value="x"),
+        None,
+        "'plateau.best'",
+    ),
+    "plateau cooldown negative": (
+        ADAM,
+        PLATEAU,
+        _sub("plateau", "cooldown_counter", value=-1),
+        None,
+        "'plateau.cooldown_counter'",
+    ),
+    "plateau unknown key": (ADAM, PLATEAU, _sub("plateau", "x", value=1), None, "'plateau'"),
     "schedule step_size 1.5": (
         MOMENTUM,
         {},
@@ -524,3 +586,30 @@ def test_interrupt_without_a_checkpoint_rolls_the_optimizer_back(shape, opt):
         for a, b in zip(arrays, cut.state()[key], strict=True):
             np.testing.assert_array_equal(b, a)
     assert getattr(cut, "t", None) == getattr(clean, "t", None)
+
+
+@pytest.mark.parametrize("shape", [SMALL, LARGE], ids=["compiled", "numpy"])
+def test_plateau_resumes_bit_identical(tmp_path, shape):
+    """ReduceLROnPlateau's progress and the rate it cut are in the checkpoint."""
+
+    def run(**extra):
+        net, X, y, batch = _setup(shape)
+        plateau = cr.ReduceLROnPlateau(patience=1, min_delta=0.05, cooldown=1, factor=0.5)
+        callbacks = [plateau, *extra.pop("callbacks", [])]
+        opt = cr.SGD(0.05, momentum=0.9)
+        history = net.fit(
+            X, y, epochs=8, batch_size=batch, optimizer=opt, callbacks=callbacks, **extra
+        )
+        return net, history, plateau, X, y
+
+    full_net, full, full_plateau, X, y = run()
+    assert len(set(full.lr)) > 1  # the rate was cut
+    path = tmp_path / "run.ckpt"
+    _, part, _, _, _ = run(checkpoint=path, callbacks=[StopAt(4)])
+    assert part.interrupted and part.lr == full.lr[:4]
+    net, _, _, batch = _setup(shape, seed=7)
+    plateau = cr.ReduceLROnPlateau(patience=1, min_delta=0.05, cooldown=1, factor=0.5)
+    rest = net.fit(X, y, epochs=8, batch_size=batch, resume=path, callbacks=[plateau])
+    assert rest.lr == full.lr and rest.loss == full.loss
+    assert net.theta.tobytes() == full_net.theta.tobytes()
+    assert plateau.state() == full_plateau.state()

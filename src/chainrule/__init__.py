@@ -22,16 +22,19 @@ from .network import Network
 from .optimizers import (
     SGD,
     Adam,
+    AdamW,
     Constant,
     ExponentialDecay,
     InverseScaling,
     Optimizer,
     Schedule,
     StepDecay,
+    WarmupCosine,
+    clip_grad_norm,
 )
 from .perceptron import Perceptron
 from .trace import Trace
-from .training import Callback, EarlyStopping, History
+from .training import Callback, EarlyStopping, History, ReduceLROnPlateau
 
 __version__ = "0.1.0"
 
@@ -42,6 +45,7 @@ __all__ = [
     "SGD",
     "Activation",
     "Adam",
+    "AdamW",
     "Callback",
     "ChainruleError",
     "ComputationGraph",
@@ -62,9 +66,12 @@ __all__ = [
     "NotDifferentiableError",
     "Optimizer",
     "Perceptron",
+    "ReduceLROnPlateau",
     "Schedule",
     "StepDecay",
     "Trace",
+    "WarmupCosine",
+    "clip_grad_norm",
     "TrainingDivergedError",
     "datasets",
     "get_activation",

@@ -137,6 +137,18 @@ def positive_int(
     return int(value)
 
 
+def count(value: object, name: str) -> int:
+    """Check that ``value`` is a whole number in [0, MAX_COUNT] (bools refused)."""
+    value = _scalar(value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or not 0 <= value <= MAX_COUNT
+    ):
+        raise ConfigError(f"{name}={show(value)} must be a whole number from 0 to {MAX_COUNT:,}")
+    return int(value)
+
+
 def seed(value: object, name: str = "seed") -> int | None:
     """Check a random seed: None, or an integer in [0, 2**63) (bools refused)."""
     value = _scalar(value)

@@ -169,7 +169,8 @@ def plan(net, opt, batch_size: int) -> Plan | None:
     """A :class:`Plan` when the compiled path applies to this network and optimizer, else None."""
     from .optimizers import SGD, Adam
 
-    if not available() or type(opt) not in (SGD, Adam):
+    # AdamW and clipping have no kernel: the NumPy path runs them.
+    if not available() or type(opt) not in (SGD, Adam) or opt.clips:
         return None
     if batch_size * int(net.theta.size) > MAX_WORK:
         return None
@@ -346,7 +347,7 @@ def _epoch(
                         below[s, i] = acc
                 _derive(below, src, layout[li - 1, 3], alphas[li - 1])
                 cur = 1 - cur
-        # The update, on the flat parameter vector (gradients already carry η for SGD).
+        # The update, on the flat parameter vector (SGD's gradients carry η, folded in above).
         if opt_code == 0:
             for p in range(theta.shape[0]):
                 theta[p] -= grad[p]

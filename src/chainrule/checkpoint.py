@@ -28,12 +28,15 @@ _INFO = ("epoch", "settings", "split_seed", "optimizer", "history", "early_stopp
 _OPTIMIZERS = {
     "sgd": ("lr", "momentum", "nesterov", "schedule"),
     "adam": ("lr", "beta1", "beta2", "eps", "t", "schedule"),
+    "adamw": ("lr", "beta1", "beta2", "eps", "t", "weight_decay", "schedule"),
 }
+_CLIPS = ("clipnorm", "clipvalue")  # optional: checkpoints written before clipping lack them
 _SCHEDULES = {
     "Constant": (),
     "StepDecay": ("step_size", "gamma"),
     "ExponentialDecay": ("gamma",),
     "InverseScaling": ("power",),
+    "WarmupCosine": ("warmup", "total", "min_factor"),
 }
 _MONITOR = ("grad_norm", "saturated", "dead")  # GradientMonitor's rows in history.extra
 MAX_INT = 2**63 - 1  # what fit's integers (epochs, batch_size) can be, as C integers
@@ -57,10 +60,11 @@ class Checkpoint:
     optimizer: Optimizer
     stopper: dict | None
     stopper_params: np.ndarray | None
+    plateau: dict | None = None  # ReduceLROnPlateau's progress
 
 
 def save_checkpoint(
-    path, net, *, epoch, settings, split_seed, history, optimizer, stopper=None
+    path, net, *, epoch, settings, split_seed, history, optimizer, stopper=None, plateau=None
 ) -> Path:
     """Write the network and its training state at the end of ``epoch`` completed epochs."""
     arrays = {}
@@ -83,6 +87,7 @@ def save_checkpoint(
             "best_epoch": history.best_epoch,
         },
         "early_stopping": stop_state,
+        "plateau": None if plateau is None else plateau.state(),
     }
     from .io import save
 
@@ -102,7 +107,7 @@ def load_checkpoint(path) -> tuple[object, Checkpoint]:
             "fit(..., checkpoint=PATH)"
         )
     fields = Fields(f"{str(path)!r} is corrupt: checkpoint field", _FIX)
-    fields.mapping(info, "checkpoint", _INFO)
+    fields.mapping(info, "checkpoint", _INFO, ("plateau",))  # older checkpoints lack plateau
     epoch = fields.integer(info["epoch"], "epoch", 0, MAX_INT, "the epochs completed")
     settings = _settings(fields, info["settings"])
     split_seed = _split_seed(fields, info["split_seed"], settings["validation_split"])
@@ -110,9 +115,10 @@ def load_checkpoint(path) -> tuple[object, Checkpoint]:
     _optimizer_arrays(fields, optimizer, arrays, net.theta, epoch)
     history = _history(fields, info["history"], epoch, len(net.layers))
     stopper, best = _stopper(fields, info["early_stopping"], arrays, net.theta, epoch)
+    plateau = _plateau(fields, info.get("plateau"), epoch)
     for name in arrays:
         fields.fail(name, "is an array that no checkpoint holds")
-    return net, Checkpoint(epoch, settings, split_seed, history, optimizer, stopper, best)
+    return net, Checkpoint(epoch, settings, split_seed, history, optimizer, stopper, best, plateau)
 
 
 def _settings(fields: Fields, settings: object) -> dict:
@@ -145,12 +151,15 @@ def _optimizer(fields: Fields, config: object, epoch: int) -> Optimizer:
     if not isinstance(config, dict):
         fields.fail("optimizer", f"is {show(config)}, not an object")
     name = fields.string(config.get("name"), "optimizer.name", tuple(_OPTIMIZERS))
-    fields.mapping(config, "optimizer", ("name", *_OPTIMIZERS[name]))
+    fields.mapping(config, "optimizer", ("name", *_OPTIMIZERS[name]), _CLIPS)
     clean = {
         "name": name,
         "lr": fields.number(config["lr"], "optimizer.lr", 0, open_low=True),
         "schedule": _schedule(fields, config["schedule"]),
     }
+    for key in _CLIPS:
+        if config.get(key) is not None:
+            clean[key] = fields.number(config[key], f"optimizer.{key}", 0, open_low=True)
     if name == "sgd":
         clean["momentum"] = fields.number(
             config["momentum"], "optimizer.momentum", 0, 1, open_high=True
@@ -163,6 +172,10 @@ def _optimizer(fields: Fields, config: object, epoch: int) -> Optimizer:
         # t counts the steps taken; every completed epoch took at least one.
         why = "Adam's steps taken, at least one per completed epoch"
         clean["t"] = fields.integer(config["t"], "optimizer.t", epoch, MAX_STEPS, why)
+        if name == "adamw":
+            clean["weight_decay"] = fields.number(
+                config["weight_decay"], "optimizer.weight_decay", 0
+            )
     try:
         return optimizer_from_config(clean)
     except ChainruleError as exc:  # what the constructors refuse beyond single values
@@ -183,6 +196,12 @@ def _schedule(fields: Fields, spec: object) -> dict:
         clean["gamma"] = fields.number(spec["gamma"], "optimizer.schedule.gamma", 0, open_low=True)
     if "power" in spec:
         clean["power"] = fields.number(spec["power"], "optimizer.schedule.power", 0)
+    if "warmup" in spec:  # total > warmup: the constructor's check, a refusal like the others
+        clean["warmup"] = fields.integer(spec["warmup"], "optimizer.schedule.warmup", 0, MAX_INT)
+        clean["total"] = fields.integer(spec["total"], "optimizer.schedule.total", 1, MAX_INT)
+        clean["min_factor"] = fields.number(
+            spec["min_factor"], "optimizer.schedule.min_factor", 0, 1
+        )
     return clean
 
 
@@ -291,3 +310,20 @@ def _stopper(fields: Fields, state: object, arrays: dict, theta, epoch: int):
             fields.fail("early_stopping.best", "holds best weights, but no epoch was best")
         fields.array(best_params, "early_stopping.best", theta, _THETA)
     return {"best": best, "best_epoch": best_epoch, "wait": wait}, best_params
+
+
+def _plateau(fields: Fields, state: object, epoch: int) -> dict | None:
+    """ReduceLROnPlateau's progress: the best loss so far, bad epochs, cooldown left."""
+    if state is None:
+        return None
+    fields.mapping(state, "plateau", ("best", "wait", "cooldown_counter"))
+    best = state["best"]
+    if best is not None:  # null: no epoch seen yet (it may join a resumed run)
+        best = fields.number(best, "plateau.best")
+    return {
+        "best": best,
+        "wait": fields.integer(state["wait"], "plateau.wait", 0, epoch),
+        "cooldown_counter": fields.integer(
+            state["cooldown_counter"], "plateau.cooldown_counter", 0, MAX_INT
+        ),
+    }

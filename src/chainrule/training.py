@@ -111,10 +111,7 @@ class EarlyStopping(Callback):
         self.best_params = None if best_params is None else best_params.copy()
 
     def on_epoch_end(self, net, epoch, logs):
-        key = self.monitor or ("val_loss" if "val_loss" in logs else "loss")
-        if key not in logs:
-            raise ConfigError(f"EarlyStopping monitor={key!r} needs validation data")
-        value = logs[key]
+        value = _monitored(self.monitor, logs, "EarlyStopping")
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best:
@@ -127,6 +124,85 @@ class EarlyStopping(Callback):
         history.best_epoch = self.best_epoch
         if self.restore_best and self.best_params is not None:
             net.theta[...] = self.best_params
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the optimizer's base rate ``opt.lr`` by ``factor`` when the monitored loss has
+    not improved for more than ``patience`` epochs (PyTorch's semantics, mode 'min'; Keras
+    cuts one epoch sooner, after ``patience``).
+
+    Improvement: loss < best · (1 − min_delta) with ``threshold_mode="rel"`` (PyTorch's
+    default), loss < best − min_delta with ``"abs"``. After a reduction, ``cooldown`` epochs
+    count no bad epochs. The rate never goes below ``min_lr``, and a reduction smaller than
+    1e-8 is skipped. ``monitor`` defaults as in :class:`EarlyStopping`. A schedule still
+    multiplies the reduced base rate.
+    """
+
+    def __init__(
+        self,
+        monitor: str | None = None,
+        factor: float = 0.1,
+        patience: int = 10,
+        min_lr: float = 0.0,
+        cooldown: int = 0,
+        min_delta: float = 1e-4,
+        threshold_mode: str = "rel",
+    ) -> None:
+        if monitor is not None:
+            monitor = _checks.choice(monitor, "monitor", ["loss", "val_loss"])
+        self.monitor = monitor
+        self.factor = _checks.number(
+            factor, "factor", low=0.0, high=1.0, open_low=True, open_high=True
+        )
+        self.patience = _checks.count(patience, "patience")
+        self.min_lr = _checks.positive_number(min_lr, "min_lr", allow_zero=True)
+        self.cooldown = _checks.count(cooldown, "cooldown")
+        self.min_delta = _checks.positive_number(min_delta, "min_delta", allow_zero=True)
+        self.threshold_mode = _checks.choice(threshold_mode, "threshold_mode", ["rel", "abs"])
+        self.optimizer: Optimizer | None = None  # set by fit
+        self.on_train_begin(None, None)
+
+    def on_train_begin(self, net, history):
+        self.load_state({"best": None, "wait": 0, "cooldown_counter": 0})
+
+    def state(self) -> dict:
+        """JSON-ready progress (for checkpoints)."""
+        best = self.best if math.isfinite(self.best) else None  # JSON has no infinity
+        return {"best": best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
+
+    def load_state(self, info: dict) -> None:
+        self.best = math.inf if info["best"] is None else float(info["best"])
+        self.wait = int(info["wait"])
+        self.cooldown_counter = int(info["cooldown_counter"])
+
+    def on_epoch_end(self, net, epoch, logs):
+        value = _monitored(self.monitor, logs, "ReduceLROnPlateau")
+        if self.threshold_mode == "rel":  # written as PyTorch does: best may be infinite
+            better = value < self.best * (1 - self.min_delta)
+        else:
+            better = value < self.best - self.min_delta
+        if better:
+            self.best, self.wait = value, 0
+        else:
+            self.wait += 1
+        if self.cooldown_counter > 0:  # bad epochs in the cooldown do not count
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.wait > self.patience:
+            opt = self.optimizer
+            new = max(opt.lr * self.factor, self.min_lr)
+            if opt.lr - new > 1e-8:
+                opt.lr = new
+            self.cooldown_counter, self.wait = self.cooldown, 0
+        return None
+
+
+def _monitored(monitor: str | None, logs: dict[str, float], who: str) -> float:
+    """The value a callback watches: ``monitor``, else val_loss when there is one, else loss."""
+    key = monitor or ("val_loss" if "val_loss" in logs else "loss")
+    if key not in logs:
+        raise ConfigError(f"{who} monitor={key!r} needs validation data")
+    return logs[key]
 
 
 class _FunctionCallback(Callback):
@@ -190,14 +266,15 @@ def fit(
     epochs : passes over the training data.
     batch_size : samples per step; None = full batch (gradient descent), 1 = one sample at a
         time (stochastic), else mini-batches. The last batch of an epoch may be smaller.
-    optimizer : ``cr.SGD(...)``, ``cr.Adam(...)`` or a name (``"sgd"``, ``"momentum"``,
-        ``"nesterov"``, ``"adam"``); default ``SGD(lr=0.01)``.
+    optimizer : ``cr.SGD(...)``, ``cr.Adam(...)``, ``cr.AdamW(...)`` or a name (``"sgd"``,
+        ``"momentum"``, ``"nesterov"``, ``"adam"``, ``"adamw"``); default ``SGD(lr=0.01)``.
     validation_split : fraction of (X, Y) held out, drawn with the network's seeded rng.
     validation_data : explicit (X_val, Y_val) instead of a split.
     early_stopping : True for ``EarlyStopping()`` (patience 10, best weights restored) or an
         instance.
     shuffle : reshuffle the training samples every epoch (mini-batch modes).
-    callbacks : :class:`Callback` objects or functions ``f(net, epoch, logs) -> stop?``.
+    callbacks : :class:`Callback` objects or functions ``f(net, epoch, logs) -> stop?``; at
+        most one :class:`ReduceLROnPlateau`, whose state checkpoints keep.
     sample_weight : (n,) weights >= 0; the loss becomes the weighted mean Σ wᵢ Lᵢ / Σ wᵢ.
     checkpoint : a file to write the training state to — every ``checkpoint_every`` epochs,
         at the end, and when training is interrupted (Ctrl-C).
@@ -275,6 +352,7 @@ def fit(
         raise ConfigError("early_stopping must be True, False or a cr.EarlyStopping")
     else:
         stopper = None
+    plateau = _plateau(hooks, opt)
 
     n = len(X)
     bs = n if batch_size is None else min(batch_size, n)
@@ -302,6 +380,8 @@ def fit(
         hook.on_train_begin(net, history)
     if resumed is not None and stopper is not None and resumed.stopper is not None:
         stopper.load_state(resumed.stopper, resumed.stopper_params)
+    if resumed is not None and plateau is not None and resumed.plateau is not None:
+        plateau.load_state(resumed.plateau)
 
     def save(completed: int) -> None:
         if checkpoint is not None:
@@ -316,6 +396,7 @@ def fit(
                 history=history,
                 optimizer=opt,
                 stopper=stopper,
+                plateau=plateau,
             )
 
     def mark() -> tuple:
@@ -325,6 +406,7 @@ def fit(
             net.rng.bit_generator.state,
             _copy_state(opt),  # O(parameters) once an epoch: cheap next to the epoch itself
             _copy_stopper(stopper),
+            None if plateau is None else plateau.state(),
             len(history.loss),
         )
 
@@ -336,7 +418,9 @@ def fit(
         try:
             while epoch < epochs:
                 opt.epoch = epoch
-                scale = opt.grad_scale
+                # SGD may take η inside back-propagation (one pass over theta fewer per step).
+                fold = opt._fold()
+                scale, update = (1.0, opt.step) if fold is None else (fold, opt._step_folded)
                 if mixing:
                     order = net.rng.permutation(n)
                 if compiled is not None:
@@ -360,7 +444,7 @@ def fit(
                         wb = None if weights is None else weights[start:stop]
                     net.forward(ws, xb, keep_logits=fused)
                     net.backward(ws, xb, tb, scale, weights=wb)
-                    opt.step([theta], [ws.grad])
+                    update([theta], [ws.grad])
 
                 seen_T = T[order] if mixing else T
                 seen_w = None if weights is None else (weights[order] if mixing else weights)
@@ -405,12 +489,14 @@ def fit(
                     history.stopped_early = True
                     break
         except KeyboardInterrupt:
-            weights, rng_state, opt_state, stop_state, recorded = back
+            weights, rng_state, opt_state, stop_state, plateau_state, recorded = back
             net.theta[...] = weights
             net.rng.bit_generator.state = rng_state
             _restore_state(opt, opt_state)
             if stop_state is not None:
                 stopper.load_state(*stop_state)
+            if plateau_state is not None:
+                plateau.load_state(plateau_state)
             _truncate(history, recorded)
             history.interrupted = True
             save(recorded)
@@ -457,10 +543,26 @@ def _resume(net, path, settings: dict, epochs: int):
     return state
 
 
+def _plateau(hooks: list[Callback], opt: Optimizer) -> ReduceLROnPlateau | None:
+    """The run's ReduceLROnPlateau (one at most: two would both cut the same rate), bound to
+    ``opt``, the optimizer whose rate it changes."""
+    found = [hook for hook in hooks if isinstance(hook, ReduceLROnPlateau)]
+    if len(found) > 1:
+        raise ConfigError(
+            f"callbacks holds {len(found)} ReduceLROnPlateau objects; pass one (a checkpoint "
+            "keeps the state of one)"
+        )
+    if not found:
+        return None
+    found[0].optimizer = opt
+    return found[0]
+
+
 def _copy_state(opt) -> dict:
     return {
         "arrays": {k: [a.copy() for a in v] for k, v in opt.state().items()},
         "t": getattr(opt, "t", None),
+        "lr": opt.lr,  # ReduceLROnPlateau changes it
     }
 
 
@@ -478,6 +580,7 @@ def _restore_state(opt, saved: dict) -> None:
         opt.reset()
     if saved["t"] is not None:
         opt.t = saved["t"]
+    opt.lr = saved["lr"]
 
 
 def _truncate(history: History, length: int) -> None:

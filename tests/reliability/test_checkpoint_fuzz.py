@@ -1,7 +1,8 @@
 """Checkpoint fuzzing: structure-aware mutations of real checkpoints are refused cleanly, and a
 resume from any mutant either fails with a chainrule error or trains to finite weights.
 
-Real checkpoints (SGD, momentum, Nesterov, Adam; with and without early stopping and a
+Real checkpoints (SGD, momentum, Nesterov, Adam, AdamW with clipping, a warm-up schedule and
+ReduceLROnPlateau; with and without early stopping and a
 validation split; float32 and float64; models with ``chainrule train``'s metadata and a
 GradientMonitor record) are parsed, and their header fields and arrays mutated: values replaced
 by other types, negative and huge numbers, non-finite JSON (``1e400``, ``NaN``), empty or nested
@@ -63,6 +64,10 @@ BASES = {
         "opt": ("adam", {"lr": 0.01, "schedule": ("exponential", 0.9)}),
         "fit": {"batch_size": None, "validation_split": 0.2, "early_stopping": {}},
     },
+    "adamw-clip-warmup-plateau": {
+        "opt": ("adamw", {"lr": 0.01, "clipnorm": 1.0, "schedule": ("warmup", 1, 6, 0.1)}),
+        "fit": {"batch_size": 8, "validation_split": 0.2, "plateau": {"patience": 1}},
+    },
     "regression-leaky": {
         "task": "regress",
         "dtype": "float64",
@@ -105,9 +110,10 @@ def _optimizer(spec: tuple) -> cr.optimizers.Optimizer:
             "step": cr.StepDecay,
             "exponential": cr.ExponentialDecay,
             "inverse": cr.InverseScaling,
+            "warmup": cr.WarmupCosine,
         }
         kwargs["schedule"] = makers[schedule[0]](*schedule[1:])
-    return cr.SGD(**kwargs) if kind == "sgd" else cr.Adam(**kwargs)
+    return {"sgd": cr.SGD, "adam": cr.Adam, "adamw": cr.AdamW}[kind](**kwargs)
 
 
 def fit_kwargs(base: dict, X, y) -> dict:
@@ -115,6 +121,8 @@ def fit_kwargs(base: dict, X, y) -> dict:
     kwargs = dict(base["fit"])
     if "early_stopping" in kwargs:
         kwargs["early_stopping"] = cr.EarlyStopping(**kwargs["early_stopping"])
+    if "plateau" in kwargs:
+        kwargs["callbacks"] = [cr.ReduceLROnPlateau(**kwargs.pop("plateau"))]
     if base.get("monitor"):
         kwargs["callbacks"] = [cr.GradientMonitor(X, y, max_samples=16)]
     return kwargs
