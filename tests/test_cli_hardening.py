@@ -23,8 +23,7 @@ import pandas as pd
 import pytest
 
 import chainrule as cr
-from chainrule import cli, workflow
-from chainrule import io as crio
+from chainrule import cli, files, workflow
 
 
 def run_cli(*args) -> tuple[int, str]:
@@ -364,17 +363,17 @@ def test_stale_temporaries_of_a_killed_run_are_removed(here):
 
 
 class DiskFull:
-    """io._write_atomically failing as on a full disk from its ``n``-th call on."""
+    """files.write_atomically failing as on a full disk from its ``n``-th call on."""
 
     def __init__(self, monkeypatch, n: int):
-        self.calls, self.n, self.real = 0, n, crio._write_atomically
-        monkeypatch.setattr(crio, "_write_atomically", self)
+        self.calls, self.n, self.real = 0, n, files.write_atomically
+        monkeypatch.setattr(files, "write_atomically", self)
 
-    def __call__(self, path, parts):
+    def __call__(self, path, parts, error):
         self.calls += 1
         if self.calls >= self.n:
-            raise cr.ModelFileError(f"path={str(path)!r} cannot be written: No space left")
-        self.real(path, parts)
+            raise error(f"path={str(path)!r} cannot be written: No space left")
+        return self.real(path, parts, error)
 
 
 def test_disk_full_at_the_history_leaves_what_was_there_before(here, monkeypatch):

@@ -6,6 +6,11 @@ import pytest
 import chainrule as cr
 from chainrule import _compiled
 
+# Without Numba both runs below would take the NumPy path and compare it with itself.
+needs_numba = pytest.mark.skipif(
+    not _compiled.available(), reason="numba is not installed: there is no compiled path to test"
+)
+
 CASES = [
     # (hidden activations, output activation, loss, optimizer factory)
     (["tanh", "relu"], "softmax", "cross_entropy", lambda: cr.SGD(0.2)),
@@ -44,18 +49,21 @@ def _train(compiled, monkeypatch, hidden, out, loss, make_opt, batch, weights, l
     ]
     net = cr.Network(layers, loss=loss, dtype="float64", seed=3, l1=l1, l2=l2)
     w = rng.uniform(0.5, 2.0, 37) if weights else None
+    opt = make_opt()
+    assert (_compiled.plan(net, opt, batch or 30) is not None) == compiled  # the path under test
     history = net.fit(
         X,
         Y,
         epochs=4,
         batch_size=batch,
-        optimizer=make_opt(),
+        optimizer=opt,
         sample_weight=w,
         validation_split=0.2,
     )
     return net, history
 
 
+@needs_numba
 @pytest.mark.parametrize("hidden, out, loss, make_opt", CASES)
 @pytest.mark.parametrize(
     "batch, weights, l1, l2", [(None, False, 0, 0), (5, True, 0.01, 0.02), (1, False, 0, 0.1)]
@@ -71,6 +79,7 @@ def test_compiled_epoch_matches_numpy(
     assert h_fast.accuracy == h_slow.accuracy
 
 
+@needs_numba
 def test_compiled_path_is_taken_for_small_nets_only():
     small = cr.Network([cr.Dense(2, 8, "tanh"), cr.Dense(8, 2, "softmax")], loss="cross_entropy")
     big = cr.Network(
@@ -82,6 +91,7 @@ def test_compiled_path_is_taken_for_small_nets_only():
     assert _compiled.plan(hidden_softmax, cr.SGD(0.1), 8) is None
 
 
+@needs_numba
 def test_compiled_divergence_is_caught(monkeypatch):
     monkeypatch.setattr(_compiled, "MAX_WORK", 10**9)
     rng = np.random.default_rng(0)
@@ -163,7 +173,7 @@ for name, (kind, spoil) in cases.items():
 """
 
 
-@pytest.mark.skipif(not _compiled.available(), reason="needs numba")
+@needs_numba
 def test_compiled_epoch_refuses_arrays_of_the_wrong_shape(tmp_path):
     import subprocess
     import sys

@@ -27,6 +27,8 @@ from collections.abc import Callable
 import numpy as np
 
 import chainrule as cr
+from chainrule import files
+from chainrule.errors import ConfigError
 
 NETWORKS = {
     "tiny": ([2, 8, 8, 2], 16),
@@ -429,10 +431,8 @@ def run_all(seconds, nets, rounds, only, json_path=None) -> dict:
             f"µs per sample {per}"
         )
     if json_path:
-        tmp = f"{json_path}.tmp"
-        with open(tmp, "w") as f:
-            json.dump(results, f, indent=2)
-        os.replace(tmp, json_path)
+        text = json.dumps(results, indent=2)
+        files.write_atomically(json_path, [text.encode("utf-8")], ConfigError)
     return results
 
 

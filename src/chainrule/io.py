@@ -17,19 +17,16 @@ leaves the old file intact.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import signal
 import struct
-import tempfile
-import threading
 from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
 
+from . import files
 from ._checks import interval, show, within
 from ._json import JSONRefused, strict_loads
 from .errors import ChainruleError, ModelFileError
@@ -86,66 +83,8 @@ def write_model_file(path: str | os.PathLike, meta: dict, arrays: dict[str, np.n
         raise ModelFileError(
             f"path={str(path)!r}: folder {str(parent)!r} does not exist; create it first"
         )
-    with _signals_deferred():
-        _write_atomically(path, [prefix, header, b"\0" * pad, *blobs])
+    files.write_atomically(path, [prefix, header, b"\0" * pad, *blobs], ModelFileError)
     return path
-
-
-@contextlib.contextmanager
-def _signals_deferred():
-    """Hold SIGINT/SIGTERM until the block ends, so a Ctrl-C cannot strand a temporary file.
-
-    A signal that arrives meanwhile is re-delivered (KeyboardInterrupt raised) as soon as the
-    file is in place. Python runs signal handlers in the main thread only, so elsewhere the
-    block runs as it is (its except-clause still removes the temporary file).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    held = (signal.SIGINT, signal.SIGTERM)
-    previous = {
-        sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in held
-    }
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    for sig in caught[:1]:
-        handler = previous[sig]
-        if callable(handler):
-            handler(sig, None)
-        elif handler == signal.SIG_DFL:
-            os.kill(os.getpid(), sig)
-
-
-def _write_atomically(path: Path, parts: list[bytes]) -> None:
-    parent = path.parent
-    try:
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise ModelFileError(f"path={str(path)!r} cannot be written: {exc.strerror}") from None
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; a model file is not
-        with os.fdopen(fd, "wb") as f:
-            for part in parts:
-                f.write(part)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:  # includes KeyboardInterrupt: never leave a half-written file
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise ModelFileError(f"path={str(path)!r} cannot be written: {exc.strerror}") from None
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _as_path(path: object, name: str) -> Path:

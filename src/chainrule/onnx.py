@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError
+from . import files
+from .errors import ConfigError, ModelFileError
 
 OPSET = 17
 
@@ -37,7 +38,7 @@ def to_onnx(net, path: str | os.PathLike, *, scaling: dict | None = None) -> Pat
         raise ConfigError(
             "ONNX export needs the onnx package: pip install 'chainrule[onnx]'"
         ) from None
-    from .io import _as_path, _signals_deferred, _write_atomically
+    from .io import _as_path
 
     path = _as_path(path, "path")
     if not path.parent.is_dir():
@@ -105,6 +106,5 @@ def to_onnx(net, path: str | os.PathLike, *, scaling: dict | None = None) -> Pat
     notes = {k: net.metadata[k] for k in ("features", "target", "classes") if k in net.metadata}
     helper.set_model_props(model, {k: json.dumps(v) for k, v in notes.items()})
     onnx.checker.check_model(model)
-    with _signals_deferred():
-        _write_atomically(path, [model.SerializeToString()])
+    files.write_atomically(path, [model.SerializeToString()], ModelFileError)
     return path

@@ -15,8 +15,8 @@ from .errors import ConfigError
 
 
 def _stale_temporaries(path: Path) -> list[Path]:
-    """Temporary files a killed run left next to ``path``: the names ``io._write_atomically``
-    (and ``plot.save``) give them, ``.NAME.XXXXXXXX.tmp`` from ``tempfile.mkstemp``."""
+    """Temporary files a killed run left next to ``path``: ``.NAME.XXXXXXXX.tmp``, the names
+    ``files.write_atomically`` gives them (from ``tempfile.mkstemp``)."""
     pattern = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp")
     with contextlib.suppress(OSError):
         return [p for p in path.parent.iterdir() if pattern.fullmatch(p.name) and p.is_file()]

@@ -9,15 +9,14 @@ the format follows the suffix: ``.png``, ``.svg`` or ``.pdf``.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from . import files
 from .errors import ConfigError
 
 try:
@@ -40,15 +39,6 @@ CLASS_COLORS = ["#e67e22", "#2471a3", "#27ae60", "#8e44ad", "#c0392b", "#16a085"
 # Lines of curves(): blue first; green and teal far apart (five curves stay distinguishable).
 CURVE_COLORS = ["#2471a3", "#27ae60", "#8e44ad", "#c0392b", "#e67e22", "#7f8c8d", "#16a085"]
 DPI = 110
-
-
-def _file_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-FILE_MODE = _file_mode()  # what open() would give a new file under this process's umask
 
 
 def figure(width: float = 6.4, height: float = 4.8, nrows: int = 1, ncols: int = 1, **kw):
@@ -80,22 +70,7 @@ def save(fig: Figure, path: str | os.PathLike, dpi: int = DPI) -> Path:
     # SVG keeps its text as text (searchable, selectable, small) rather than outlines.
     with rc_context({"svg.fonttype": "none"}):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise ConfigError(f"path={str(path)!r} cannot be written: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-        os.chmod(tmp, FILE_MODE)  # mkstemp makes it private; a figure is an ordinary file
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise ConfigError(f"path={str(path)!r} cannot be written: {exc.strerror}") from None
-        raise
-    return path
+    return files.write_atomically(path, [buf.getvalue()], ConfigError)
 
 
 def _finish(fig: Figure, path: str | os.PathLike | None) -> Figure:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import data
+from . import data, files
 from ._checks import choice, positive_int
 from .errors import ConfigError, InputError, ModelFileError
 from .layers import Dense
@@ -221,7 +221,4 @@ def write_predictions(path, labels: list, outputs: np.ndarray, classes: list | N
 
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (temporary file + rename)."""
-    from .io import _signals_deferred, _write_atomically
-
-    with _signals_deferred():
-        _write_atomically(path, [text.encode("utf-8")])
+    files.write_atomically(path, [text.encode("utf-8")], ModelFileError)

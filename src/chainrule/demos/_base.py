@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import files
 from ..errors import ConfigError
 
 
@@ -67,17 +68,7 @@ class Demo:
 
     def write_text(self, filename: str, text: str) -> Path:
         """Write a text file (e.g. a Markdown trace) next to the figures."""
-        import os
-        import tempfile
-
-        path = self.out / filename
-        fd, tmp = tempfile.mkstemp(dir=self.out, prefix=f".{filename}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        from ..plot import FILE_MODE
-
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
+        path = files.write_atomically(self.out / filename, [text.encode("utf-8")], ConfigError)
         self.say(f"  written: {path}")
         return path
 
