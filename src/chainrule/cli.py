@@ -100,7 +100,7 @@ def train(
     activation: Annotated[str, typer.Option(help="Hidden activation.")] = "relu",
     epochs: Annotated[int, typer.Option(help="Passes over the data.")] = 30,
     batch_size: Annotated[int, typer.Option(help="Samples per step.")] = 32,
-    optimizer: Annotated[str, typer.Option(help="sgd, momentum, nesterov or adam.")] = "adam",
+    optimizer: Annotated[str, typer.Option(help="sgd, momentum, nesterov, adam, adamw.")] = "adam",
     lr: Annotated[float | None, typer.Option(help="Learning rate (default per optimizer).")] = None,
     l2: Annotated[float, typer.Option(help="L2 regularisation strength.")] = 0.0,
     val_split: Annotated[float, typer.Option(help="Share held out for validation.")] = 0.2,

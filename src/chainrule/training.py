@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _checks, _compiled
+from . import _checks
+from ._epochs import epoch_runner
 from .errors import ConfigError, InputError, TrainingDivergedError
 from .optimizers import Optimizer, get_optimizer
 
@@ -239,6 +240,296 @@ def _restore_finite(net, snapshots, X, T, weights) -> int:
     return len(snapshots) - 1
 
 
+@dataclass
+class RunState:
+    """A run's checked settings and the state it starts from (:func:`prepare_run`).
+
+    ``X`` (n, n_inputs), ``T`` (n, n_outputs) and ``weights`` (n,) are the training part (what a
+    validation split leaves), weights at mean 1; ``Xv``/``Tv`` the validation data or None.
+    ``hooks`` are the callbacks in calling order, early stopping last.
+    """
+
+    X: np.ndarray
+    T: np.ndarray
+    weights: np.ndarray | None
+    Xv: np.ndarray | None
+    Tv: np.ndarray | None
+    epochs: int
+    settings: dict  # batch_size, shuffle, validation_split: what a resumed run must repeat
+    optimizer: Optimizer
+    start_epoch: int
+    split_seed: int | None
+    history: History
+    hooks: list[Callback]
+    stopper: EarlyStopping | None
+    plateau: ReduceLROnPlateau | None
+    checkpoint_every: int | None
+    resumed: object = None  # the checkpoint.Checkpoint resumed from
+
+
+def prepare_run(
+    net,
+    X: object,
+    Y: object,
+    *,
+    epochs: object,
+    batch_size: object,
+    optimizer: Optimizer | str | None,
+    validation_split: object,
+    validation_data: object,
+    early_stopping: object,
+    shuffle: object,
+    callbacks: object,
+    sample_weight: object,
+    checkpoint_every: object,
+    resume: str | os.PathLike | None,
+) -> RunState:
+    """Check :func:`fit`'s arguments (ConfigError/InputError naming the one at fault), load
+    ``resume`` into ``net`` and split off the validation data. Draws the split's seed from
+    ``net.rng`` (a fresh run with a split); the callbacks' on_train_begin is not called yet."""
+    X, T = net.check_XY(X, Y)
+    weights = net.check_weights(sample_weight, len(X))
+    net.check_differentiable()
+    epochs = _checks.positive_int(epochs, "epochs")
+    batch_size = _checks.positive_int(batch_size, "batch_size", allow_none=True)
+    validation_split = _checks.fraction(validation_split, "validation_split")
+    checkpoint_every = _checks.positive_int(checkpoint_every, "checkpoint_every", allow_none=True)
+    if validation_data is not None and validation_split:
+        raise ConfigError("pass validation_split or validation_data, not both")
+    shuffle = _checks.flag(shuffle, "shuffle")
+    settings = {"batch_size": batch_size, "shuffle": shuffle, "validation_split": validation_split}
+    resumed = None if resume is None else _resume(net, resume, settings, epochs)
+    if resumed is not None:
+        opt, start_epoch, split_seed = resumed.optimizer, resumed.epoch, resumed.split_seed
+    else:
+        opt, start_epoch = get_optimizer(optimizer), 0
+        split_seed = int(net.rng.integers(2**63)) if validation_split else None
+    if opt.owner is not net:  # velocities/moments belong to one network's parameters
+        if resumed is None:
+            opt.reset()
+        opt.owner = net
+    if validation_data is not None:
+        Xv, Tv = _validation_data(net, validation_data)
+    elif validation_split:
+        X, T, Xv, Tv, weights = _split(X, T, weights, validation_split, split_seed)
+    else:
+        Xv = Tv = None
+    hooks, stopper = _hooks(callbacks, early_stopping)
+    history = History() if resumed is None else resumed.history
+    return RunState(
+        X=X,
+        T=T,
+        weights=weights,
+        Xv=Xv,
+        Tv=Tv,
+        epochs=epochs,
+        settings=settings,
+        optimizer=opt,
+        start_epoch=start_epoch,
+        split_seed=split_seed,
+        history=history,
+        hooks=hooks,
+        stopper=stopper,
+        plateau=_plateau(hooks, opt),
+        checkpoint_every=checkpoint_every,
+        resumed=resumed,
+    )
+
+
+def _validation_data(net, validation_data: object) -> tuple[np.ndarray, np.ndarray]:
+    """Check ``validation_data=(X_val, Y_val)`` as fit checks (X, Y)."""
+    if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+        raise ConfigError("validation_data must be a pair (X_val, Y_val)")
+    Xv = net.check_X(validation_data[0], "validation_data[0]")
+    Tv = net.loss_fn.targets(validation_data[1], net.n_outputs, net.dtype, "validation_data[1]")
+    _checks.same_length(Xv, Tv, "validation_data[0]", "validation_data[1]")
+    return Xv, Tv
+
+
+def _hooks(
+    callbacks: object, early_stopping: object
+) -> tuple[list[Callback], EarlyStopping | None]:
+    """The callbacks as Callback objects, the early stopping (if any) appended last."""
+    if isinstance(callbacks, (Callback, str)) or not isinstance(callbacks, Iterable):
+        raise ConfigError(
+            f"callbacks={_checks.show(callbacks)} must be a list of cr.Callback objects or "
+            "functions f(net, epoch, logs)"
+        )
+    callbacks = list(callbacks)
+    for c in callbacks:
+        if not (isinstance(c, Callback) or callable(c)):
+            raise ConfigError(
+                f"callbacks holds {_checks.show(c)}, which is neither a Callback nor callable"
+            )
+    hooks = [c if isinstance(c, Callback) else _FunctionCallback(c) for c in callbacks]
+    if isinstance(early_stopping, np.bool_):
+        early_stopping = bool(early_stopping)
+    stopper = EarlyStopping() if early_stopping is True else early_stopping
+    if isinstance(stopper, EarlyStopping):
+        hooks.append(stopper)
+        return hooks, stopper
+    if early_stopping is not False:
+        raise ConfigError("early_stopping must be True, False or a cr.EarlyStopping")
+    return hooks, None
+
+
+class Checkpointer(Callback):
+    """Write the run's training state to ``path`` every ``every`` epochs (None: never) and at
+    the end of training; :class:`Rollback` also calls :meth:`save` on Ctrl-C.
+
+    ``fit(checkpoint=PATH, checkpoint_every=N)`` adds one after all other callbacks, so what it
+    writes includes their progress for the epoch (early stopping, ReduceLROnPlateau).
+    """
+
+    def __init__(self, path: str | os.PathLike, every: int | None, run: RunState) -> None:
+        self.path, self.every, self.run = path, every, run
+
+    def save(self, net, completed: int) -> None:
+        """Write the state at the end of ``completed`` epochs (the network holds its weights)."""
+        from .checkpoint import save_checkpoint
+
+        run = self.run
+        save_checkpoint(
+            self.path,
+            net,
+            epoch=completed,
+            settings=run.settings,
+            split_seed=run.split_seed,
+            history=run.history,
+            optimizer=run.optimizer,
+            stopper=run.stopper,
+            plateau=run.plateau,
+        )
+
+    def on_epoch_end(self, net, epoch, logs):
+        if self.every and (epoch + 1) % self.every == 0:
+            self.save(net, epoch + 1)
+        return None
+
+    def on_train_end(self, net, history):
+        if not history.interrupted:  # an interrupted run was written by the rollback
+            self.save(net, len(history.loss))
+
+
+class Rollback:
+    """The guard around fit's epochs: on divergence or Ctrl-C, go back to the last good state.
+
+    :meth:`check` after each epoch's loss: a NaN/inf loss (or weight) restores the newest of
+    the weights at the start of this epoch and of the one before whose loss is finite, and
+    raises TrainingDivergedError. :meth:`commit` at each epoch's end marks the state Ctrl-C
+    returns to: weights, rng, optimizer (arrays, step count, lr), early stopping and
+    ReduceLROnPlateau progress and the history's length. A KeyboardInterrupt inside the
+    ``with`` block restores that mark, sets ``history.interrupted``, writes the checkpoint
+    (if any) and is swallowed.
+    """
+
+    def __init__(self, net, run: RunState, saver: Checkpointer | None = None) -> None:
+        self.net, self.run, self.saver = net, run, saver
+        # The weights at the start of this epoch and of the one before (theta's shape).
+        self.snapshots = [net.theta.copy(), net.theta.copy()]
+        self._back = self._mark()
+        # Overflow is found once per epoch by check(), not warned about at every step.
+        self._errstate = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+
+    def _mark(self) -> tuple:
+        run = self.run
+        return (
+            self.snapshots[0],  # these weights stay intact until the end of the next epoch
+            self.net.rng.bit_generator.state,
+            _copy_state(run.optimizer),  # O(parameters) once an epoch: cheap next to the epoch
+            _copy_stopper(run.stopper),
+            None if run.plateau is None else run.plateau.state(),
+            len(run.history.loss),
+        )
+
+    def check(self, epoch: int, loss: float) -> None:
+        """Raise TrainingDivergedError (after restoring finite weights) unless the epoch's
+        loss and the weights are finite; else keep the weights as the newest snapshot."""
+        theta, run = self.net.theta, self.run
+        # A saturated unit (tanh, sigmoid) keeps the loss finite while the weights feeding
+        # it overflow, so the weights are checked too (O(parameters)).
+        if not math.isfinite(loss) or not np.isfinite(theta).all():
+            what = "a weight overflowed" if math.isfinite(loss) else f"the loss became {loss}"
+            kept = _restore_finite(self.net, self.snapshots, run.X, run.T, run.weights)
+            raise TrainingDivergedError(
+                f"training diverged at epoch {epoch + 1}: {what}; the "
+                f"network keeps its weights from the start of epoch {epoch + 1 - kept}, "
+                f"the last with a finite loss. Lower the learning rate (now "
+                f"{run.optimizer.current_lr:g}) or standardise the inputs",
+                run.history,
+            )
+        self.snapshots.reverse()
+        np.copyto(self.snapshots[0], theta)
+
+    def commit(self) -> None:
+        """The epoch is complete: Ctrl-C from now on comes back here."""
+        self._back = self._mark()
+
+    def __enter__(self) -> Rollback:
+        self._errstate.__enter__()
+        return self
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        try:
+            if kind is None or not issubclass(kind, KeyboardInterrupt):
+                return False
+            self._restore()
+            return True
+        finally:
+            self._errstate.__exit__(None, None, None)
+
+    def _restore(self) -> None:
+        theta, rng_state, opt_state, stop_state, plateau_state, recorded = self._back
+        run = self.run
+        self.net.theta[...] = theta
+        self.net.rng.bit_generator.state = rng_state
+        _restore_state(run.optimizer, opt_state)
+        if stop_state is not None:
+            run.stopper.load_state(*stop_state)
+        if plateau_state is not None:
+            run.plateau.load_state(plateau_state)
+        _truncate(run.history, recorded)
+        run.history.interrupted = True
+        if self.saver is not None:
+            self.saver.save(self.net, recorded)
+
+
+def _begin(net, run: RunState, hooks: list[Callback]) -> None:
+    """Call the callbacks' on_train_begin, then give a resumed run's callbacks their state."""
+    for hook in hooks:
+        hook.on_train_begin(net, run.history)
+    resumed = run.resumed
+    if resumed is not None and run.stopper is not None and resumed.stopper is not None:
+        run.stopper.load_state(resumed.stopper, resumed.stopper_params)
+    if resumed is not None and run.plateau is not None and resumed.plateau is not None:
+        run.plateau.load_state(resumed.plateau)
+
+
+def _end_epoch(
+    net, run: RunState, hooks: list[Callback], epoch: int, loss: float, acc: float | None
+) -> bool:
+    """Record the epoch in the history, measure the validation data, call the callbacks;
+    True when one of them asks to stop."""
+    history = run.history
+    logs = {"loss": loss}
+    history.loss.append(loss)
+    history.lr.append(run.optimizer.current_lr)
+    if acc is not None:
+        history.accuracy.append(acc)
+        logs["accuracy"] = acc
+    if run.Xv is not None:
+        val_loss, val_acc = net._evaluate(run.Xv, run.Tv)
+        history.val_loss.append(val_loss)
+        logs["val_loss"] = val_loss
+        if val_acc is not None:
+            history.val_accuracy.append(val_acc)
+            logs["val_accuracy"] = val_acc
+    stop = False
+    for hook in hooks:  # every callback sees every epoch, even after one asked to stop
+        stop = bool(hook.on_epoch_end(net, epoch, logs)) or stop
+    return stop
+
+
 def fit(
     net,
     X: object,
@@ -296,220 +587,43 @@ def fit(
     TrainingDivergedError : the loss became NaN/inf; the network keeps the weights it had at the
         start of that epoch (its last finite loss), and the error carries the history.
     """
-    X, T = net.check_XY(X, Y)
-    weights = net.check_weights(sample_weight, len(X))
-    net.check_differentiable()
-    epochs = _checks.positive_int(epochs, "epochs")
-    batch_size = _checks.positive_int(batch_size, "batch_size", allow_none=True)
-    validation_split = _checks.fraction(validation_split, "validation_split")
-    checkpoint_every = _checks.positive_int(checkpoint_every, "checkpoint_every", allow_none=True)
-    if validation_data is not None and validation_split:
-        raise ConfigError("pass validation_split or validation_data, not both")
-    shuffle = _checks.flag(shuffle, "shuffle")
-    settings = {"batch_size": batch_size, "shuffle": shuffle, "validation_split": validation_split}
-    resumed = None if resume is None else _resume(net, resume, settings, epochs)
-    if resumed is not None:
-        opt, start_epoch, split_seed = resumed.optimizer, resumed.epoch, resumed.split_seed
-    else:
-        opt, start_epoch = get_optimizer(optimizer), 0
-        split_seed = int(net.rng.integers(2**63)) if validation_split else None
-    if opt.owner is not net:  # velocities/moments belong to one network's parameters
-        if resumed is None:
-            opt.reset()
-        opt.owner = net
-
-    if validation_data is not None:
-        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-            raise ConfigError("validation_data must be a pair (X_val, Y_val)")
-        Xv = net.check_X(validation_data[0], "validation_data[0]")
-        Tv = net.loss_fn.targets(validation_data[1], net.n_outputs, net.dtype, "validation_data[1]")
-        _checks.same_length(Xv, Tv, "validation_data[0]", "validation_data[1]")
-    elif validation_split:
-        X, T, Xv, Tv, weights = _split(X, T, weights, validation_split, split_seed)
-    else:
-        Xv = Tv = None
-
-    if isinstance(callbacks, (Callback, str)) or not isinstance(callbacks, Iterable):
-        raise ConfigError(
-            f"callbacks={_checks.show(callbacks)} must be a list of cr.Callback objects or "
-            "functions f(net, epoch, logs)"
-        )
-    callbacks = list(callbacks)
-    for c in callbacks:
-        if not (isinstance(c, Callback) or callable(c)):
-            raise ConfigError(
-                f"callbacks holds {_checks.show(c)}, which is neither a Callback nor callable"
-            )
-    hooks: list[Callback] = [
-        c if isinstance(c, Callback) else _FunctionCallback(c) for c in callbacks
-    ]
-    if isinstance(early_stopping, np.bool_):
-        early_stopping = bool(early_stopping)
-    stopper = EarlyStopping() if early_stopping is True else early_stopping
-    if isinstance(stopper, EarlyStopping):
-        hooks.append(stopper)
-    elif early_stopping is not False:
-        raise ConfigError("early_stopping must be True, False or a cr.EarlyStopping")
-    else:
-        stopper = None
-    plateau = _plateau(hooks, opt)
-
-    n = len(X)
-    bs = n if batch_size is None else min(batch_size, n)
-    theta = net.theta
-    # The weights at the start of this epoch and of the one before: if the loss turns
-    # non-finite, the network goes back to the newest of them whose loss is finite.
-    snapshots = [theta.copy(), theta.copy()]
-    mixing = shuffle and bs < n
-    top = len(net.layers) - 1
-    n_in = net.n_inputs
-    compiled = _compiled.plan(net, opt, bs)  # one compiled loop per epoch, for small networks
-    if compiled is None and not mixing and net.layers[0].has_bias:
-        X = np.hstack([X, np.ones((n, 1), X.dtype)])  # batches are then plain slices
-    # The output of every step, in visiting order: the epoch's training loss and accuracy are
-    # computed from it once per epoch, as each step saw them (before its own update). For a
-    # fused loss these are the logits, so the loss is exact however large it grows.
-    fused = net.loss_fn.fused
-    outputs = np.empty((n, net.n_outputs), net.dtype)
-    order = np.arange(n)
-    sizes = {min(bs, n - s) for s in range(0, n, bs)}
-    spaces = {size: net.workspace(size) for size in sizes}
-
-    history = History() if resumed is None else resumed.history
-    for hook in hooks:
-        hook.on_train_begin(net, history)
-    if resumed is not None and stopper is not None and resumed.stopper is not None:
-        stopper.load_state(resumed.stopper, resumed.stopper_params)
-    if resumed is not None and plateau is not None and resumed.plateau is not None:
-        plateau.load_state(resumed.plateau)
-
-    def save(completed: int) -> None:
-        if checkpoint is not None:
-            from .checkpoint import save_checkpoint
-
-            save_checkpoint(
-                checkpoint,
-                net,
-                epoch=completed,
-                settings=settings,
-                split_seed=split_seed,
-                history=history,
-                optimizer=opt,
-                stopper=stopper,
-                plateau=plateau,
-            )
-
-    def mark() -> tuple:
-        """Where an interrupted epoch goes back to: the start of the current epoch."""
-        return (
-            snapshots[0],  # these weights stay intact until the end of the next epoch
-            net.rng.bit_generator.state,
-            _copy_state(opt),  # O(parameters) once an epoch: cheap next to the epoch itself
-            _copy_stopper(stopper),
-            None if plateau is None else plateau.state(),
-            len(history.loss),
-        )
-
-    epoch = start_epoch
-    back = mark()
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        # One try around the whole loop: Ctrl-C at any moment of it lands in the handler,
-        # which puts everything back to `back`, the last completed epoch.
-        try:
-            while epoch < epochs:
-                opt.epoch = epoch
-                # SGD may take η inside back-propagation (one pass over theta fewer per step).
-                fold = opt._fold()
-                scale, update = (1.0, opt.step) if fold is None else (fold, opt._step_folded)
-                if mixing:
-                    order = net.rng.permutation(n)
-                if compiled is not None:
-                    compiled.epoch(X, T, weights, order, bs, outputs)
-                for start in range(0, n if compiled is None else 0, bs):
-                    stop = start + bs
-                    ws = spaces[min(bs, n - start)]
-                    # The output layer writes straight into this step's rows of `outputs`.
-                    if fused:
-                        ws.logits = outputs[start:stop]
-                    else:
-                        ws.h[top] = ws.hv[top] = outputs[start:stop]
-                    if mixing:
-                        idx = order[start:stop]
-                        xb = ws.xbuf
-                        np.take(X, idx, axis=0, out=xb[:, :n_in] if xb.shape[1] > n_in else xb)
-                        tb = T[idx]
-                        wb = None if weights is None else weights[idx]
-                    else:
-                        xb, tb = X[start:stop], T[start:stop]
-                        wb = None if weights is None else weights[start:stop]
-                    net.forward(ws, xb, keep_logits=fused)
-                    net.backward(ws, xb, tb, scale, weights=wb)
-                    update([theta], [ws.grad])
-
-                seen_T = T[order] if mixing else T
-                seen_w = None if weights is None else (weights[order] if mixing else weights)
-                loss, acc = net.epoch_metrics(outputs, seen_T, seen_w)
-                # A saturated unit (tanh, sigmoid) keeps the loss finite while the weights
-                # feeding it overflow, so the weights are checked too (O(parameters)).
-                if not math.isfinite(loss) or not np.isfinite(theta).all():
-                    what = (
-                        "a weight overflowed" if math.isfinite(loss) else f"the loss became {loss}"
-                    )
-                    kept = _restore_finite(net, snapshots, X[:, :n_in], T, weights)
-                    raise TrainingDivergedError(
-                        f"training diverged at epoch {epoch + 1}: {what}; the "
-                        f"network keeps its weights from the start of epoch {epoch + 1 - kept}, "
-                        f"the last with a finite loss. Lower the learning rate (now "
-                        f"{opt.current_lr:g}) or standardise the inputs",
-                        history,
-                    )
-                snapshots.reverse()
-                np.copyto(snapshots[0], theta)
-                logs = {"loss": loss}
-                history.loss.append(loss)
-                history.lr.append(opt.current_lr)
-                if acc is not None:
-                    history.accuracy.append(acc)
-                    logs["accuracy"] = acc
-                if Xv is not None:
-                    val_loss, val_acc = net._evaluate(Xv, Tv)
-                    history.val_loss.append(val_loss)
-                    logs["val_loss"] = val_loss
-                    if val_acc is not None:
-                        history.val_accuracy.append(val_acc)
-                        logs["val_accuracy"] = val_acc
-                stop = False
-                for hook in hooks:
-                    stop = bool(hook.on_epoch_end(net, epoch, logs)) or stop
-                if checkpoint_every and (epoch + 1) % checkpoint_every == 0:
-                    save(epoch + 1)
-                back = mark()
-                epoch += 1
-                if stop:
-                    history.stopped_early = True
-                    break
-        except KeyboardInterrupt:
-            weights, rng_state, opt_state, stop_state, plateau_state, recorded = back
-            net.theta[...] = weights
-            net.rng.bit_generator.state = rng_state
-            _restore_state(opt, opt_state)
-            if stop_state is not None:
-                stopper.load_state(*stop_state)
-            if plateau_state is not None:
-                plateau.load_state(plateau_state)
-            _truncate(history, recorded)
-            history.interrupted = True
-            save(recorded)
-    for ws in spaces.values():  # give the output rows back to the workspaces
-        if fused:
-            ws.logits = np.empty_like(ws.logits)
-        else:
-            ws.h[top] = ws.hv[top] = np.empty_like(ws.hv[top])
+    run = prepare_run(
+        net,
+        X,
+        Y,
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        validation_split=validation_split,
+        validation_data=validation_data,
+        early_stopping=early_stopping,
+        shuffle=shuffle,
+        callbacks=callbacks,
+        sample_weight=sample_weight,
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+    )
+    opt, history, settings = run.optimizer, run.history, run.settings
+    runner = epoch_runner(
+        net, opt, run.X, run.T, run.weights, settings["batch_size"], settings["shuffle"]
+    )
+    saver = None if checkpoint is None else Checkpointer(checkpoint, run.checkpoint_every, run)
+    hooks = run.hooks if saver is None else [*run.hooks, saver]  # the saver last: sees all
+    _begin(net, run, hooks)
+    with runner, Rollback(net, run, saver) as guard:  # Ctrl-C anywhere in here rolls back
+        for epoch in range(run.start_epoch, run.epochs):
+            opt.epoch = epoch  # the schedule's rate for this epoch
+            # For each batch: forward, loss (its rows of the epoch's outputs), backward, update.
+            loss, acc = runner.run_epoch(net.rng)
+            guard.check(epoch, loss)
+            stop = _end_epoch(net, run, hooks, epoch, loss, acc)
+            guard.commit()
+            if stop:
+                history.stopped_early = True
+                break
     try:
         for hook in hooks:
             hook.on_train_end(net, history)
-        if not history.interrupted:
-            save(len(history.loss))
     except KeyboardInterrupt:  # training is over; what was being written is written whole
         history.interrupted = True
     return history
