@@ -13,6 +13,7 @@ from .errors import (
 )
 from .gradcheck import GradcheckReport, gradcheck, numerical_gradients
 from .graph import ComputationGraph
+from .history import History
 from .initializers import INITIALIZERS
 from .io import load
 from .layers import Dense
@@ -34,7 +35,7 @@ from .optimizers import (
 )
 from .perceptron import Perceptron
 from .trace import Trace
-from .training import Callback, EarlyStopping, History, ReduceLROnPlateau
+from .training import Callback, EarlyStopping, ReduceLROnPlateau
 
 __version__ = "0.1.0"
 

@@ -20,7 +20,8 @@ import numpy as np
 
 from ._checks import show
 from .errors import ChainruleError, ModelFileError
-from .io import Fields
+from .history import History
+from .io import Fields, load_with_arrays, save
 from .optimizers import SGD, Adam, Optimizer, optimizer_from_config
 
 _SERIES = ("loss", "accuracy", "val_loss", "val_accuracy", "lr")
@@ -89,15 +90,12 @@ def save_checkpoint(
         "early_stopping": stop_state,
         "plateau": None if plateau is None else plateau.state(),
     }
-    from .io import save
-
     return save(net, path, extra_arrays=arrays, checkpoint=info)
 
 
 def load_checkpoint(path) -> tuple[object, Checkpoint]:
     """Read a checkpoint: ``(network, Checkpoint)``. Raises ModelFileError if it is not one,
     or if any of its fields is malformed or does not fit the network."""
-    from .io import load_with_arrays
 
     net, arrays, header = load_with_arrays(path)  # takes the layer arrays out of `arrays`
     info = header.get("checkpoint")
@@ -237,7 +235,6 @@ def _optimizer_arrays(fields: Fields, opt: Optimizer, arrays: dict, theta, epoch
 
 def _history(fields: Fields, saved: object, epoch: int, n_layers: int):
     """The History so far: loss and lr for every completed epoch, the others all or none."""
-    from .training import History
 
     fields.mapping(saved, "history", (*_SERIES, "extra", "best_epoch"))
     every, maybe = (epoch,), (0, epoch)

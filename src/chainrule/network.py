@@ -491,7 +491,7 @@ class Network:
     def fit(self, X: object, Y: object, **kwargs: object):
         """Train by gradient descent; see :func:`chainrule.training.fit` for the arguments.
 
-        Returns the :class:`~chainrule.training.History` of loss and accuracy per epoch.
+        Returns the :class:`~chainrule.history.History` of loss and accuracy per epoch.
         """
         from .training import fit
 

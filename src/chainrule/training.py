@@ -1,61 +1,20 @@
-"""The training loop: epochs of (mini-)batch gradient descent, History, callbacks."""
+"""The training loop: epochs of (mini-)batch gradient descent, its callbacks and its pieces."""
 
 from __future__ import annotations
 
 import math
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import _checks
 from ._epochs import epoch_runner
+from .checkpoint import load_checkpoint, save_checkpoint
 from .errors import ConfigError, InputError, TrainingDivergedError
+from .history import History
 from .optimizers import Optimizer, get_optimizer
-
-
-@dataclass
-class History:
-    """Loss and accuracy per epoch, for the training data and the validation data.
-
-    ``loss[k]`` is the mean training loss of epoch k as training saw it: each sample's loss is
-    taken from the forward pass of its own step, before that step's update (as Keras reports
-    it; it costs nothing extra). With full-batch training that is the loss of the weights at the
-    start of the epoch. Regularisation is included. ``accuracy`` is filled for classifiers; the
-    ``val_`` lists, measured on the weights at the end of each epoch, when validation data is
-    used.
-    ``extra`` holds what callbacks record (e.g. per-layer gradient norms).
-    """
-
-    loss: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    extra: dict[str, list] = field(default_factory=dict)
-    stopped_early: bool = False
-    interrupted: bool = False
-    best_epoch: int | None = None
-
-    @property
-    def epochs(self) -> int:
-        return len(self.loss)
-
-    def as_dict(self) -> dict[str, list[float]]:
-        """The per-epoch series that have values, by name."""
-        series = {
-            "loss": self.loss,
-            "accuracy": self.accuracy,
-            "val_loss": self.val_loss,
-            "val_accuracy": self.val_accuracy,
-            "lr": self.lr,
-        }
-        return {k: v for k, v in series.items() if v}
-
-    def __repr__(self) -> str:
-        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.as_dict().items())
-        return f"History(epochs={self.epochs}, {last})"
 
 
 class Callback:
@@ -386,8 +345,6 @@ class Checkpointer(Callback):
 
     def save(self, net, completed: int) -> None:
         """Write the state at the end of ``completed`` epochs (the network holds its weights)."""
-        from .checkpoint import save_checkpoint
-
         run = self.run
         save_checkpoint(
             self.path,
@@ -631,8 +588,6 @@ def fit(
 
 def _resume(net, path, settings: dict, epochs: int):
     """Load a checkpoint into ``net`` (weights, rng) and return its training state."""
-    from .checkpoint import load_checkpoint
-
     saved, state = load_checkpoint(path)  # every field checked against `saved`
     # The optimizer's arrays were checked against the saved network's parameters, so the
     # network resumed must have the same parameters: layers, loss and dtype.
