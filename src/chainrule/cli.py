@@ -140,12 +140,7 @@ def train(
     )
     checkpoint = _train_outputs(out, plot, checkpoint)
     files = _train_files(out, plot, checkpoint, monitor)
-    for path, option in files.items():
-        if data_file is not None and path.resolve() == data_file.resolve():
-            raise cr.ConfigError(
-                f"{option} {str(path)!r} is the data file itself, which the run would "
-                "overwrite; choose another name"
-            )
+    _refuse_overwriting(data_file, files)
     outputs = Outputs(files, _folders(plot))
     outputs.prepare()  # every output proven writable before the first epoch
     try:
@@ -231,7 +226,7 @@ def _write_results(history, out: Path, plot: Path | None, monitor: bool) -> list
     writer.writerow(["epoch", *series])
     for i in range(history.epochs):
         writer.writerow([i + 1, *(f"{v[i]:.8g}" for v in series.values())])
-    history_path = out.with_name(out.stem + ".history.csv")
+    history_path = _history_path(out)
     workflow.write_text(history_path, buffer.getvalue())
     written = [f"model: {out}   history: {history_path}"]
     if plot is not None:
@@ -250,7 +245,7 @@ def _train_files(out: Path, plot: Path | None, checkpoint: Path, monitor: bool) 
     """Every file 'train' may write, with the option that names it."""
     files = {
         out: "--out",
-        out.with_name(out.stem + ".history.csv"): "the history of --out",
+        _history_path(out): "the history of --out",
         checkpoint: "--checkpoint",
     }
     if plot is not None:
@@ -258,6 +253,20 @@ def _train_files(out: Path, plot: Path | None, checkpoint: Path, monitor: bool) 
     if monitor:
         files[_monitor_path(out, plot)] = "--plot" if plot is not None else "--monitor"
     return files
+
+
+def _history_path(out: Path) -> Path:
+    return out.with_name(out.stem + ".history.csv")
+
+
+def _refuse_overwriting(data_file: Path | None, files: dict[Path, str]) -> None:
+    """No output may land on the data file being trained on."""
+    for path, option in files.items():
+        if data_file is not None and path.resolve() == data_file.resolve():
+            raise cr.ConfigError(
+                f"{option} {str(path)!r} is the data file itself, which the run would "
+                "overwrite; choose another name"
+            )
 
 
 def _folders(plot: Path | None) -> dict:
@@ -271,7 +280,7 @@ def _train_outputs(out: Path, plot: Path | None, checkpoint: Path | None) -> Pat
         raise cr.ConfigError(f"--out {str(out)!r} is a folder; name a file, e.g. model.crnet")
     if not out.parent.is_dir():
         raise cr.ConfigError(f"--out {str(out)!r}: folder {str(out.parent)!r} does not exist")
-    history = out.with_name(out.stem + ".history.csv")
+    history = _history_path(out)
     if history.is_dir():
         raise cr.ConfigError(f"the history file {str(history)!r} would replace a folder")
     if plot is not None:
