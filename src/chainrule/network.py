@@ -448,8 +448,7 @@ class Network:
         dtype's range is returned as inf (it is a value, which training reads to detect
         divergence), where :meth:`predict` and :meth:`gradients` report the overflow.
         """
-        X, T = self.check_XY(X, Y)
-        return self._evaluate(X, T, self.check_weights(sample_weight, len(X)))[0]
+        return self.evaluate(X, Y, sample_weight)[0]
 
     def accuracy(self, X: object, Y: object, sample_weight: object = None) -> float:
         """Share of samples whose predicted class equals the target class (weighted if given)."""
